@@ -1,0 +1,86 @@
+"""The `seedance-desktop` command: the window by default, headless subcommands otherwise."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from seedance_desktop import __version__
+from seedance_desktop.domain.endpoints import Mode
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="seedance-desktop",
+        description="Make videos with ByteDance Seedance 2.0 on fal. With no command, opens the "
+        "window; with no fal key, everything runs on the bundled simulator.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    generate = commands.add_parser(
+        "generate",
+        help="make one video (or check it with --dry-run)",
+        description="Make one video. --image is the start frame in image-to-video and a "
+        "reference image in reference-to-video.",
+    )
+    add_shot_arguments(generate)
+    generate.add_argument("--out", metavar="PATH", help="where to save the video")
+    generate.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="check everything locally, with no network, and show what would be sent",
+    )
+    generate.add_argument("--json", action="store_true", help="print one JSON object")
+
+    from seedance_desktop.simulator import cli as simulator_cli
+
+    simulator = commands.add_parser(
+        "simulator", help="run the bundled fal-compatible simulator server"
+    )
+    simulator_cli.add_arguments(simulator)
+    return parser
+
+
+def add_shot_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--mode", required=True, choices=[m.value for m in Mode], help="what the shot starts from"
+    )
+    parser.add_argument("--fast", action="store_true", help="the fast tier: quicker and cheaper")
+    parser.add_argument("--prompt", required=True, metavar="TEXT")
+    parser.add_argument("--image", action="append", default=[], metavar="PATH_OR_URL")
+    parser.add_argument("--end-image", metavar="PATH_OR_URL", help="image-to-video end frame")
+    parser.add_argument("--video", action="append", default=[], metavar="PATH_OR_URL")
+    parser.add_argument("--audio", action="append", default=[], metavar="PATH_OR_URL")
+    parser.add_argument("--resolution", metavar="R", help="480p or 720p (default 720p)")
+    parser.add_argument("--duration", metavar="D", help="auto or 4 to 15 seconds (default auto)")
+    parser.add_argument("--aspect-ratio", metavar="A", help="auto, 21:9, 16:9, 4:3, 1:1, 3:4, 9:16")
+    parser.add_argument("--no-audio", action="store_true", help="no generated sound")
+    parser.add_argument("--seed", type=int, metavar="N")
+    parser.add_argument("--end-user-id", metavar="ID")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.command is None:
+        from seedance_desktop.app import run_window
+
+        return run_window()
+    if args.command == "generate":
+        from seedance_desktop.cli import generate
+
+        return generate.run(args)
+    if args.command == "simulator":
+        from seedance_desktop.simulator import cli as simulator_cli
+
+        return simulator_cli.run_from_args(args)
+    return EXIT_USAGE  # pragma: no cover - argparse rejects unknown commands
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

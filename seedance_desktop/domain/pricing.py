@@ -1,0 +1,91 @@
+"""Cost estimates, from the price rule in the endpoint table. Every figure is an estimate."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from seedance_desktop.domain.endpoints import (
+    ASPECT_RATIOS,
+    AUTO_DURATION_RANGE_S,
+    OUTPUT_FPS,
+    OUTPUT_SIZES,
+    REFERENCE_VIDEO_PRICE_FACTOR,
+    Endpoint,
+    Mode,
+)
+from seedance_desktop.domain.media_info import MediaInfo, ProbeResult
+
+
+@dataclass(frozen=True)
+class Estimate:
+    min_usd: float
+    max_usd: float
+
+    @property
+    def is_range(self) -> bool:
+        return round(self.min_usd, 2) != round(self.max_usd, 2)
+
+    def to_json(self) -> dict[str, float]:
+        return {"min": round(self.min_usd, 4), "max": round(self.max_usd, 4)}
+
+    def __str__(self) -> str:
+        if self.is_range:
+            return f"${self.min_usd:.2f}–${self.max_usd:.2f}"
+        return f"${self.max_usd:.2f}"
+
+    def __add__(self, other: Estimate) -> Estimate:
+        return Estimate(self.min_usd + other.min_usd, self.max_usd + other.max_usd)
+
+
+ZERO = Estimate(0.0, 0.0)
+
+
+def cost_usd(endpoint: Endpoint, pixels: int, seconds: float) -> float:
+    """fal's rule: tokens = width × height × seconds × 24 / 1024, priced per 1,000 tokens."""
+    tokens = pixels * seconds * OUTPUT_FPS / 1024
+    return tokens / 1000 * endpoint.price_per_1k_tokens
+
+
+def estimate(
+    endpoint: Endpoint,
+    payload: Mapping[str, object],
+    media: Mapping[str, ProbeResult] | None = None,
+) -> Estimate:
+    """The price range of one request; unknown or invalid values widen the range, never raise."""
+    resolution = payload.get("resolution", "720p")
+    if not isinstance(resolution, str) or resolution not in OUTPUT_SIZES:
+        resolution = "720p"
+    sizes = OUTPUT_SIZES[resolution]
+    ratio = payload.get("aspect_ratio", "auto")
+    if isinstance(ratio, str) and ratio in sizes:
+        pixel_counts = [sizes[ratio][0] * sizes[ratio][1]]
+    else:  # "auto" (or unknown): any of the listed shapes
+        pixel_counts = [w * h for r, (w, h) in sizes.items() if r in ASPECT_RATIOS]
+    low_s, high_s = _output_seconds(payload.get("duration", "auto"))
+    input_s, factor = _reference_video_terms(endpoint, payload, media or {})
+    return Estimate(
+        cost_usd(endpoint, min(pixel_counts), low_s + input_s) * factor,
+        cost_usd(endpoint, max(pixel_counts), high_s + input_s) * factor,
+    )
+
+
+def _output_seconds(duration: object) -> tuple[float, float]:
+    if isinstance(duration, str) and duration.isdigit():
+        seconds = float(duration)
+        return seconds, seconds
+    return float(AUTO_DURATION_RANGE_S[0]), float(AUTO_DURATION_RANGE_S[1])
+
+
+def _reference_video_terms(
+    endpoint: Endpoint, payload: Mapping[str, object], media: Mapping[str, ProbeResult]
+) -> tuple[float, float]:
+    """Input video seconds billed on top of the output, and the discount when videos are used."""
+    videos = payload.get("video_urls")
+    if endpoint.mode is not Mode.REFERENCE_TO_VIDEO or not isinstance(videos, list) or not videos:
+        return 0.0, 1.0
+    seconds = 0.0
+    for ref in videos:
+        info = media.get(ref) if isinstance(ref, str) else None
+        seconds += info.duration_s or 0.0 if isinstance(info, MediaInfo) else 0.0
+    return seconds, REFERENCE_VIDEO_PRICE_FACTOR

@@ -1,0 +1,132 @@
+"""A composed shot and the exact fal input built from it.
+
+A `Shot` is what the person composed: a mode, a tier, the settings they chose and their references
+(local paths or URLs) in slot order. `build_input` turns it into the JSON fal expects: duration as a
+string, unset optional fields left out, references in slot order, each replaced by its uploaded URL
+when one is known.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field, replace
+
+from seedance_desktop.domain.endpoints import ENDPOINTS, Endpoint, Mode, Tier, endpoint_for
+from seedance_desktop.domain.media_info import MediaKind
+
+REFERENCE_FIELDS: dict[str, MediaKind] = {
+    "image_url": MediaKind.IMAGE,
+    "end_image_url": MediaKind.IMAGE,
+    "image_urls": MediaKind.IMAGE,
+    "video_urls": MediaKind.VIDEO,
+    "audio_urls": MediaKind.AUDIO,
+}
+
+
+@dataclass(frozen=True)
+class Shot:
+    mode: Mode
+    fast: bool = False
+    prompt: str = ""
+    resolution: str | None = None
+    duration: str | int | None = None
+    aspect_ratio: str | None = None
+    generate_audio: bool | None = None
+    seed: int | None = None
+    end_user_id: str | None = None
+    start_image: str | None = None
+    end_image: str | None = None
+    images: tuple[str, ...] = field(default_factory=tuple)
+    videos: tuple[str, ...] = field(default_factory=tuple)
+    audios: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def endpoint(self) -> Endpoint:
+        return endpoint_for(self.mode, self.fast)
+
+    def with_seed(self, seed: int | None) -> Shot:
+        return replace(self, seed=seed)
+
+    def references(self) -> Iterator[tuple[str, str]]:
+        """(field, reference) pairs this mode sends, in slot order; field as in validation."""
+        if self.mode is Mode.IMAGE_TO_VIDEO:
+            if self.start_image:
+                yield "image_url", self.start_image
+            if self.end_image:
+                yield "end_image_url", self.end_image
+        elif self.mode is Mode.REFERENCE_TO_VIDEO:
+            for name, refs in (
+                ("image_urls", self.images),
+                ("video_urls", self.videos),
+                ("audio_urls", self.audios),
+            ):
+                for index, ref in enumerate(refs):
+                    yield f"{name}[{index}]", ref
+
+
+def build_input(shot: Shot, uploaded: Mapping[str, str] | None = None) -> dict[str, object]:
+    """The exact JSON for fal. `uploaded` maps a local reference to its uploaded URL."""
+    urls = uploaded or {}
+
+    def url(ref: str) -> str:
+        return urls.get(ref, ref)
+
+    payload: dict[str, object] = {"prompt": shot.prompt}
+    duration = str(shot.duration) if isinstance(shot.duration, int) else shot.duration
+    optional = {
+        "resolution": shot.resolution,
+        "duration": duration,
+        "aspect_ratio": shot.aspect_ratio,
+        "generate_audio": shot.generate_audio,
+        "seed": shot.seed,
+        "end_user_id": shot.end_user_id or None,
+    }
+    payload.update({k: v for k, v in optional.items() if v is not None})
+    if shot.mode is Mode.IMAGE_TO_VIDEO:
+        if shot.start_image:
+            payload["image_url"] = url(shot.start_image)
+        if shot.end_image:
+            payload["end_image_url"] = url(shot.end_image)
+    elif shot.mode is Mode.REFERENCE_TO_VIDEO:
+        for name, refs in (
+            ("image_urls", shot.images),
+            ("video_urls", shot.videos),
+            ("audio_urls", shot.audios),
+        ):
+            if refs:
+                payload[name] = [url(r) for r in refs]
+    return payload
+
+
+def shot_from_input(model_id: str, payload: Mapping[str, object]) -> Shot:
+    """The inverse of `build_input`, for batch files and "reuse these settings".
+
+    Raises KeyError for an unknown model id; values of the wrong type are kept as they are, so
+    validation can explain them.
+    """
+    endpoint = ENDPOINTS[model_id]
+
+    def text(name: str) -> str | None:
+        value = payload.get(name)
+        return value if isinstance(value, str) else None
+
+    def refs(name: str) -> tuple[str, ...]:
+        value = payload.get(name)
+        return tuple(v for v in value if isinstance(v, str)) if isinstance(value, list) else ()
+
+    return Shot(
+        mode=endpoint.mode,
+        fast=endpoint.tier is Tier.FAST,
+        prompt=str(payload.get("prompt", "")),
+        resolution=text("resolution"),
+        duration=payload.get("duration"),  # type: ignore[arg-type]
+        aspect_ratio=text("aspect_ratio"),
+        generate_audio=payload.get("generate_audio"),  # type: ignore[arg-type]
+        seed=payload.get("seed"),  # type: ignore[arg-type]
+        end_user_id=text("end_user_id"),
+        start_image=text("image_url"),
+        end_image=text("end_image_url"),
+        images=refs("image_urls"),
+        videos=refs("video_urls"),
+        audios=refs("audio_urls"),
+    )
