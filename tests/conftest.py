@@ -7,9 +7,8 @@ from pathlib import Path
 
 import pytest
 
-_HERE = Path(__file__).parent
 # Fixtures that start the bundled simulator on a real socket.
-pytest_plugins = ["sim_fixtures"] if (_HERE / "sim_fixtures.py").exists() else []
+pytest_plugins = ["sim_fixtures", "engine_fixtures"]
 
 
 @pytest.hookimpl(trylast=True)
