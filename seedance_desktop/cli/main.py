@@ -38,12 +38,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     generate.add_argument("--json", action="store_true", help="print one JSON object")
 
+    from seedance_desktop.cli import batch, library, queue
     from seedance_desktop.simulator import cli as simulator_cli
 
-    simulator = commands.add_parser(
-        "simulator", help="run the bundled fal-compatible simulator server"
+    queue.add_arguments(commands.add_parser("queue", help="the persisted job queue"))
+    library.add_arguments(commands.add_parser("library", help="past results"))
+    batch.add_arguments(commands.add_parser("batch", help="queue one shot per line of a file"))
+    simulator_cli.add_arguments(
+        commands.add_parser("simulator", help="run the bundled fal-compatible simulator server")
     )
-    simulator_cli.add_arguments(simulator)
     return parser
 
 
@@ -79,7 +82,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from seedance_desktop.simulator import cli as simulator_cli
 
         return simulator_cli.run_from_args(args)
-    return EXIT_USAGE  # pragma: no cover - argparse rejects unknown commands
+    from seedance_desktop.cli import batch, library, queue
+
+    commands = {"queue": queue, "library": library, "batch": batch}
+    return commands[args.command].run_from_args(args)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -89,3 +89,16 @@ def _reference_video_terms(
         info = media.get(ref) if isinstance(ref, str) else None
         seconds += info.duration_s or 0.0 if isinstance(info, MediaInfo) else 0.0
     return seconds, REFERENCE_VIDEO_PRICE_FACTOR
+
+
+def billed_cost(
+    endpoint: Endpoint,
+    pixels: int,
+    output_s: float,
+    *,
+    input_video_s: float = 0.0,
+    with_videos: bool = False,
+) -> float:
+    """A finished video's cost from its real size and length (still an estimate of the bill)."""
+    factor = REFERENCE_VIDEO_PRICE_FACTOR if with_videos else 1.0
+    return cost_usd(endpoint, pixels, output_s + input_video_s) * factor

@@ -130,3 +130,68 @@ def shot_from_input(model_id: str, payload: Mapping[str, object]) -> Shot:
         videos=refs("video_urls"),
         audios=refs("audio_urls"),
     )
+
+
+def shot_to_json(shot: Shot) -> dict[str, object]:
+    """A plain-JSON form of a shot, for drafts, the job table and export sidecars."""
+    data: dict[str, object] = {"mode": shot.mode.value, "fast": shot.fast, "prompt": shot.prompt}
+    for name in ("resolution", "duration", "aspect_ratio", "generate_audio", "seed"):
+        value = getattr(shot, name)
+        if value is not None:
+            data[name] = value
+    for name in ("end_user_id", "start_image", "end_image"):
+        if getattr(shot, name):
+            data[name] = getattr(shot, name)
+    for name in ("images", "videos", "audios"):
+        if getattr(shot, name):
+            data[name] = list(getattr(shot, name))
+    return data
+
+
+def shot_from_json(data: Mapping[str, object]) -> Shot:
+    """The inverse of `shot_to_json`. Raises ValueError on a missing or unknown mode."""
+    try:
+        mode = Mode(str(data["mode"]))
+    except (KeyError, ValueError) as exc:
+        raise ValueError("not a saved shot: the mode is missing or unknown") from exc
+
+    def refs(name: str) -> tuple[str, ...]:
+        value = data.get(name)
+        return tuple(str(v) for v in value) if isinstance(value, list) else ()
+
+    def optional_text(name: str) -> str | None:
+        value = data.get(name)
+        return value if isinstance(value, str) else None
+
+    return Shot(
+        mode=mode,
+        fast=bool(data.get("fast", False)),
+        prompt=str(data.get("prompt", "")),
+        resolution=optional_text("resolution"),
+        duration=data.get("duration"),  # type: ignore[arg-type]
+        aspect_ratio=optional_text("aspect_ratio"),
+        generate_audio=data.get("generate_audio"),  # type: ignore[arg-type]
+        seed=data.get("seed"),  # type: ignore[arg-type]
+        end_user_id=optional_text("end_user_id"),
+        start_image=optional_text("start_image"),
+        end_image=optional_text("end_image"),
+        images=refs("images"),
+        videos=refs("videos"),
+        audios=refs("audios"),
+    )
+
+
+def replace_references(shot: Shot, mapping: Mapping[str, str]) -> Shot:
+    """The same shot with references swapped (e.g. originals for their copies in the store)."""
+
+    def swap(ref: str | None) -> str | None:
+        return mapping.get(ref, ref) if ref else ref
+
+    return replace(
+        shot,
+        start_image=swap(shot.start_image),
+        end_image=swap(shot.end_image),
+        images=tuple(mapping.get(r, r) for r in shot.images),
+        videos=tuple(mapping.get(r, r) for r in shot.videos),
+        audios=tuple(mapping.get(r, r) for r in shot.audios),
+    )

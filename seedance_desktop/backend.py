@@ -1,0 +1,60 @@
+"""Which fal the app talks to: the real service, a configured compatible server, or the bundled
+simulator started in-process when there is no key."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from seedance_desktop.fal.config import ENV_CDN_URL, ENV_QUEUE_URL, ENV_REST_URL, FalConfig
+from seedance_desktop.paths import AppPaths
+from seedance_desktop.secrets import load_key
+
+if TYPE_CHECKING:
+    from seedance_desktop.simulator.runner import SimulatorServer
+
+SIMULATOR_KEY = "simulator:local"
+ENV_INSTANT = "SEEDANCE_SIMULATOR_INSTANT"
+
+
+@dataclass
+class Backend:
+    config: FalConfig
+    kind: str  # "fal", "custom", "simulator"
+    simulator: SimulatorServer | None = None
+
+    @property
+    def label(self) -> str:
+        return {
+            "fal": "fal",
+            "custom": f"compatible server at {self.config.queue_url}",
+            "simulator": "bundled simulator (no key: nothing is billed)",
+        }[self.kind]
+
+    def close(self) -> None:
+        if self.simulator is not None:
+            self.simulator.stop()
+            self.simulator = None
+
+
+def open_backend(paths: AppPaths, *, key: str | None = None, port: int = 0) -> Backend:
+    """Base URLs from the environment win; else fal with a key; else the embedded simulator."""
+    key = key or load_key().key
+    if any(os.environ.get(name) for name in (ENV_QUEUE_URL, ENV_REST_URL, ENV_CDN_URL)):
+        return Backend(FalConfig.from_env(key or SIMULATOR_KEY), "custom")
+    if key:
+        return Backend(FalConfig.from_env(key), "fal")
+    return start_simulator_backend(paths, port=port)
+
+
+def start_simulator_backend(paths: AppPaths, *, port: int = 0) -> Backend:
+    from seedance_desktop.simulator.config import SimulatorConfig
+    from seedance_desktop.simulator.runner import SimulatorServer
+
+    instant = os.environ.get(ENV_INSTANT, "") not in ("", "0")
+    config = SimulatorConfig(data_dir=paths.simulator_data, instant=instant)
+    server = SimulatorServer(config, port=port)
+    url = server.start()
+    fal = FalConfig(key=None, queue_url=url, rest_url=url, cdn_url=url).with_key(SIMULATOR_KEY)
+    return Backend(fal, "simulator", server)

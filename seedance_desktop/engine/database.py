@@ -1,0 +1,263 @@
+"""The SQLite database: the one module that owns the schema and its migrations.
+
+WAL mode, `synchronous=FULL` (a committed state transition survives a crash or a power cut: that is
+what keeps a paid job from being submitted twice), foreign keys on. A database file that SQLite
+cannot read is moved aside with a timestamp and a new one is created, with a message for the
+person; it never becomes a crash loop.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+SCHEMA_VERSION = 1
+
+_V1 = """
+CREATE TABLE jobs (
+    id INTEGER PRIMARY KEY,
+    uid TEXT NOT NULL UNIQUE,
+    position REAL NOT NULL,
+    state TEXT NOT NULL,
+    endpoint TEXT NOT NULL,
+    shot_json TEXT NOT NULL,
+    input_json TEXT,
+    attempt INTEGER NOT NULL DEFAULT 1,
+    request_id TEXT,
+    status_url TEXT,
+    response_url TEXT,
+    cancel_url TEXT,
+    estimate_min REAL NOT NULL,
+    estimate_max REAL NOT NULL,
+    final_cost REAL,
+    seed INTEGER,
+    result_json TEXT,
+    error TEXT,
+    error_kind TEXT,
+    retryable INTEGER,
+    cancel_requested INTEGER NOT NULL DEFAULT 0,
+    result_path TEXT,
+    created_at REAL NOT NULL,
+    updated_at REAL NOT NULL,
+    submitted_at REAL,
+    completed_at REAL,
+    finished_at REAL
+);
+CREATE INDEX jobs_by_state ON jobs (state, position);
+
+CREATE TABLE job_history (
+    id INTEGER PRIMARY KEY,
+    job_id INTEGER NOT NULL REFERENCES jobs (id) ON DELETE CASCADE,
+    attempt INTEGER NOT NULL,
+    at REAL NOT NULL,
+    state TEXT NOT NULL,
+    detail TEXT
+);
+CREATE INDEX job_history_by_job ON job_history (job_id, id);
+
+CREATE TABLE job_logs (
+    id INTEGER PRIMARY KEY,
+    job_id INTEGER NOT NULL REFERENCES jobs (id) ON DELETE CASCADE,
+    attempt INTEGER NOT NULL,
+    at REAL NOT NULL,
+    level TEXT NOT NULL,
+    source TEXT,
+    message TEXT NOT NULL
+);
+CREATE INDEX job_logs_by_job ON job_logs (job_id, id);
+
+CREATE TABLE job_references (
+    job_id INTEGER NOT NULL REFERENCES jobs (id) ON DELETE CASCADE,
+    field TEXT NOT NULL,
+    sha256 TEXT NOT NULL REFERENCES blobs (sha256),
+    original TEXT NOT NULL,
+    PRIMARY KEY (job_id, field)
+);
+
+CREATE TABLE blobs (
+    sha256 TEXT PRIMARY KEY,
+    path TEXT NOT NULL,
+    size_bytes INTEGER NOT NULL,
+    content_type TEXT NOT NULL,
+    added_at REAL NOT NULL
+);
+
+CREATE TABLE uploads (
+    sha256 TEXT NOT NULL,
+    origin TEXT NOT NULL,
+    url TEXT NOT NULL,
+    uploaded_at REAL NOT NULL,
+    expires_at REAL NOT NULL,
+    PRIMARY KEY (sha256, origin)
+);
+
+CREATE TABLE library (
+    job_id INTEGER PRIMARY KEY,
+    uid TEXT NOT NULL,
+    path TEXT NOT NULL,
+    thumbnail TEXT,
+    created_at REAL NOT NULL,
+    mode TEXT NOT NULL,
+    endpoint TEXT NOT NULL,
+    prompt TEXT NOT NULL,
+    input_json TEXT NOT NULL,
+    shot_json TEXT NOT NULL,
+    seed INTEGER,
+    cost REAL,
+    request_id TEXT,
+    timings_json TEXT NOT NULL,
+    width INTEGER,
+    height INTEGER,
+    duration_s REAL,
+    size_bytes INTEGER,
+    starred INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX library_by_date ON library (created_at);
+
+CREATE VIRTUAL TABLE library_fts USING fts5 (
+    prompt, content = 'library', content_rowid = 'job_id', tokenize = 'unicode61'
+);
+CREATE TRIGGER library_fts_insert AFTER INSERT ON library BEGIN
+    INSERT INTO library_fts (rowid, prompt) VALUES (new.job_id, new.prompt);
+END;
+CREATE TRIGGER library_fts_delete AFTER DELETE ON library BEGIN
+    INSERT INTO library_fts (library_fts, rowid, prompt) VALUES ('delete', old.job_id, old.prompt);
+END;
+
+CREATE TABLE settings (
+    key TEXT PRIMARY KEY,
+    value_json TEXT NOT NULL
+);
+"""
+
+# Migration n takes the schema from version n - 1 to n. Append, never edit a released one.
+MIGRATIONS: dict[int, str] = {1: _V1}
+
+
+class DatabaseError(Exception):
+    """The database could not be opened or written; the message is meant for the person."""
+
+
+@dataclass(frozen=True)
+class OpenReport:
+    """What opening found: where a damaged file was moved, if it was."""
+
+    recovered_from: Path | None = None
+
+    @property
+    def message(self) -> str | None:
+        if self.recovered_from is None:
+            return None
+        return (
+            "The job database was damaged and could not be read. It was kept as "
+            f"{self.recovered_from.name} and a new, empty one was created. Videos already in the "
+            "library folder are still there."
+        )
+
+
+class Database:
+    """A connection used from one thread (the engine's event loop thread)."""
+
+    def __init__(self, connection: sqlite3.Connection, path: Path, report: OpenReport) -> None:
+        self.connection = connection
+        self.path = path
+        self.report = report
+
+    @classmethod
+    def open(cls, path: Path, *, clock: Callable[[], float] = time.time) -> Database:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            connection = _connect_and_migrate(path)
+            return cls(connection, path, OpenReport())
+        except sqlite3.DatabaseError as exc:
+            if isinstance(exc, sqlite3.OperationalError) and not _looks_damaged(exc):
+                raise DatabaseError(f"The job database could not be opened: {exc}.") from exc
+            aside = _move_aside(path, clock())
+            log.warning("damaged database moved to %s: %s", aside.name, exc)
+            connection = _connect_and_migrate(path)
+            return cls(connection, path, OpenReport(recovered_from=aside))
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """One atomic, durable write. Nested use joins the outer transaction."""
+        if self.connection.in_transaction:
+            yield self.connection
+            return
+        self.connection.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.connection
+        except BaseException:
+            self.connection.rollback()
+            raise
+        self.connection.commit()
+
+    def execute(self, sql: str, params: tuple | dict = ()) -> sqlite3.Cursor:
+        return self.connection.execute(sql, params)
+
+    def close(self) -> None:
+        self.connection.close()
+
+
+def _connect_and_migrate(path: Path) -> sqlite3.Connection:
+    connection = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    connection.row_factory = sqlite3.Row
+    try:
+        connection.execute("PRAGMA journal_mode=WAL")
+        connection.execute("PRAGMA synchronous=FULL")
+        connection.execute("PRAGMA foreign_keys=ON")
+        connection.execute("PRAGMA busy_timeout=5000")
+        version = connection.execute("PRAGMA user_version").fetchone()[0]
+        if version > SCHEMA_VERSION:
+            raise DatabaseError(
+                "The job database was written by a newer version of Seedance Desktop; "
+                "update the app to open it."
+            )
+        for target in range(version + 1, SCHEMA_VERSION + 1):
+            connection.execute("BEGIN IMMEDIATE")
+            for statement in _statements(MIGRATIONS[target]):
+                connection.execute(statement)
+            connection.execute(f"PRAGMA user_version={target}")
+            connection.commit()
+        connection.execute("SELECT count(*) FROM jobs").fetchone()
+        return connection
+    except BaseException:
+        connection.close()
+        raise
+
+
+def _statements(script: str) -> list[str]:
+    """Split a migration script into statements (sqlite3.complete_statement knows triggers)."""
+    statements, current = [], ""
+    for line in script.splitlines(keepends=True):
+        current += line
+        if sqlite3.complete_statement(current):
+            statements.append(current.strip())
+            current = ""
+    return [s for s in statements if s]
+
+
+def _looks_damaged(exc: sqlite3.Error) -> bool:
+    text = str(exc).lower()
+    return any(w in text for w in ("malformed", "not a database", "corrupt", "disk image"))
+
+
+def _move_aside(path: Path, now: float) -> Path:
+    stamp = time.strftime("%Y%m%d-%H%M%S", time.localtime(now))
+    aside = path.with_name(f"{path.name}.damaged-{stamp}")
+    counter = 1
+    while aside.exists():
+        counter += 1
+        aside = path.with_name(f"{path.name}.damaged-{stamp}-{counter}")
+    path.replace(aside)
+    for suffix in ("-wal", "-shm"):
+        side = path.with_name(path.name + suffix)
+        if side.exists():
+            side.replace(aside.with_name(aside.name + suffix))
+    return aside

@@ -1,0 +1,776 @@
+"""The job engine: owns every job from the queue to the library, across crashes and offline spells.
+
+One asyncio task per active job walks it through the state machine; every transition is committed
+before the engine acts on it, so after a crash `start()` picks each job up where it was. A submit
+whose outcome is unknown is never resent by itself: the job waits in `unknown_submission` for the
+person. Blocking work (hashing, copying, probing, thumbnails) runs in the engine's own executor.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import random
+import time
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+from typing import Any, TypeVar
+
+from seedance_desktop.domain.endpoints import ENDPOINTS
+from seedance_desktop.domain.media_info import MediaInfo
+from seedance_desktop.domain.plan import Plan, plan_shot
+from seedance_desktop.domain.pricing import billed_cost
+from seedance_desktop.domain.shot import Shot, build_input, replace_references, shot_to_json
+from seedance_desktop.domain.validation import Problem
+from seedance_desktop.engine.connectivity import Connectivity, reachable, still_there
+from seedance_desktop.engine.crashpoints import crash_point
+from seedance_desktop.engine.database import Database
+from seedance_desktop.engine.events import (
+    EventBus,
+    JobAdded,
+    JobChanged,
+    JobProgress,
+    JobRemoved,
+    LibraryChanged,
+    QueueChanged,
+    SpendChanged,
+)
+from seedance_desktop.engine.jobs import Job, JobRepository, TransitionError
+from seedance_desktop.engine.library import Library
+from seedance_desktop.engine.references import (
+    BlobIndex,
+    UploadCache,
+    copy_into_store,
+)
+from seedance_desktop.engine.settings import EngineSettings, SettingsStore
+from seedance_desktop.engine.spend import SpendTotals, budget_blocks, spend_totals
+from seedance_desktop.engine.states import IN_FLIGHT_STATES, JobState
+from seedance_desktop.fal import errors as fal_errors
+from seedance_desktop.fal.client import CancelOutcome, FalClient, Handle, State, Status
+from seedance_desktop.fal.config import FalConfig
+from seedance_desktop.media.frames import poster_frame
+from seedance_desktop.media.probe import probe
+from seedance_desktop.media.references import is_remote, probe_references
+from seedance_desktop.paths import AppPaths
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+_FOLLOWED = (JobState.IN_QUEUE, JobState.IN_PROGRESS, JobState.CANCEL_REQUESTED)
+
+
+class InvalidShot(Exception):
+    """The shot has problems that would make fal refuse it (or cost money for nothing)."""
+
+    def __init__(self, problems: Iterable[Problem]) -> None:
+        self.problems = list(problems)
+        super().__init__("; ".join(p.message for p in self.problems) or "The shot is not valid.")
+
+
+class ActionRefused(Exception):
+    """An action that does not apply to the job in its current state; the message says why."""
+
+
+@dataclass
+class _Waiting:
+    reason: str
+    until: float = 0.0
+
+
+class Engine:
+    def __init__(
+        self,
+        db: Database,
+        paths: AppPaths,
+        fal: FalConfig,
+        *,
+        events: EventBus | None = None,
+        settings: EngineSettings | None = None,
+        clock: Callable[[], float] = time.time,
+        probe_delays: tuple[float, float] = (1.0, 30.0),
+        requeue_delay_s: float = 5.0,
+    ) -> None:
+        self.db = db
+        self.paths = paths
+        self.fal_config = fal
+        self.events = events or EventBus()
+        self.clock = clock
+        self.settings_store = SettingsStore(db)
+        self.settings = settings or EngineSettings.load(self.settings_store)
+        self.jobs = JobRepository(db, clock)
+        self.library = Library(db, clock)
+        self.blobs = BlobIndex(db, clock)
+        self.uploads = UploadCache(db, clock=clock)
+        self.requeue_delay_s = requeue_delay_s
+        self._probe_delays = probe_delays
+        self._executor = ThreadPoolExecutor(max_workers=3, thread_name_prefix="seedance-engine")
+        self._tasks: dict[int, asyncio.Task[None]] = {}
+        self._waiting: dict[int, _Waiting] = {}
+        self._queue_block: str | None = None
+        self._client: FalClient | None = None
+        self._scheduler: asyncio.Task[None] | None = None
+        self._wake = asyncio.Event()
+        self._idle = asyncio.Event()
+        self._upload_slots = asyncio.Semaphore(self.settings.max_uploads)
+        self._download_slots = asyncio.Semaphore(self.settings.max_downloads)
+        self._upload_locks: dict[str, asyncio.Lock] = {}
+        self.connectivity: Connectivity | None = None
+
+    # Life cycle --------------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Resume every job that is not final, then keep scheduling until `close()`."""
+        self._client = FalClient(self.fal_config)
+        first, most = self._probe_delays
+        self.connectivity = Connectivity(
+            partial(reachable, self._client.http, self.fal_config.queue_url),
+            self.events,
+            first_delay_s=first,
+            max_delay_s=most,
+        )
+        for job in self.jobs.all([JobState.UPLOADING]):
+            self.jobs.move(job, JobState.QUEUED, detail="resumed after a restart")
+        for job in self.jobs.all([JobState.SUBMITTING]):
+            self.jobs.move(
+                job,
+                JobState.UNKNOWN_SUBMISSION,
+                detail="the app stopped while submitting; fal may or may not have the request",
+            )
+        self._scheduler = asyncio.get_running_loop().create_task(self._schedule_forever())
+
+    async def close(self) -> None:
+        """Stop working; every job stays persisted where it is and resumes on the next start."""
+        tasks = [t for t in (self._scheduler, *self._tasks.values()) if t is not None]
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        self._tasks.clear()
+        if self.connectivity is not None:
+            await self.connectivity.close()
+        if self._client is not None:
+            await self._client.aclose()
+        self._executor.shutdown(wait=False, cancel_futures=True)
+
+    async def run_until_idle(self) -> None:
+        """Wait until nothing can move any more (every job final, waiting for the person, or held
+        by a pause or the budget). Offline spells are waited out."""
+        while True:
+            self._wake.set()
+            await asyncio.sleep(0)
+            await self._idle.wait()
+            await asyncio.sleep(0.05)
+            if self._idle.is_set():
+                return
+
+    # Composing and queueing --------------------------------------------------------------------
+
+    async def plan(self, shot: Shot) -> Plan:
+        media = await self._blocking(probe_references, shot)
+        return plan_shot(shot, media)
+
+    async def enqueue(self, shot: Shot, *, variations: int = 1) -> list[Job]:
+        """Queue a shot (works offline). Each variation is a job with its own seed."""
+        plan = await self.plan(shot)
+        if not plan.ok:
+            raise InvalidShot(plan.errors)
+        references: list[tuple[str, str, str]] = []
+        stored: dict[str, str] = {}
+        media = await self._blocking(probe_references, shot)
+        for field, ref in shot.references():
+            if is_remote(ref):
+                continue
+            info = media[ref]
+            assert isinstance(info, MediaInfo)  # a failed probe is an error: plan.ok was False
+            blob = await self._blocking(
+                copy_into_store, Path(ref), self.paths.reference_store, info
+            )
+            self.blobs.record(blob)
+            stored[ref] = str(blob.path)
+            references.append((field, blob.sha256, Path(ref).name))
+        stored_shot = replace_references(shot, stored)
+        jobs = []
+        for index in range(variations):
+            seed = stored_shot.seed
+            if variations > 1:
+                seed = (seed + index) if seed is not None else random.randrange(2**32)
+            job = self.jobs.add(stored_shot.with_seed(seed), plan.estimate, references)
+            jobs.append(job)
+            self.events.emit(JobAdded(job))
+        self._kick()
+        return jobs
+
+    # Actions on jobs ---------------------------------------------------------------------------
+
+    async def cancel(self, job_id: int) -> Job:
+        """Cancel honestly: at once where nothing is at fal; "cancel requested" until fal says."""
+        job = self.jobs.get(job_id)
+        if job.state in (JobState.QUEUED, JobState.UPLOADING, JobState.UNKNOWN_SUBMISSION):
+            await self._stop_task(job_id)
+            job = self._move(self.jobs.get(job_id), JobState.CANCELLED, detail="cancelled")
+        elif job.state is JobState.SUBMITTING:
+            job = self.jobs.update(job, cancel_requested=1)
+            self._changed(job)
+        elif job.state in (JobState.IN_QUEUE, JobState.IN_PROGRESS):
+            job = self._move(job, JobState.CANCEL_REQUESTED, cancel_requested=1)
+            await self._request_cancel(job)
+        elif job.state is JobState.CANCEL_REQUESTED:
+            await self._request_cancel(job)
+        else:
+            raise ActionRefused(_cannot_cancel(job.state))
+        self._kick()
+        return self.jobs.get(job_id)
+
+    async def retry(self, job_id: int) -> Job:
+        """A failed or cancelled job goes again. If fal already made the video, only the download
+        is retried (nothing is paid twice); otherwise it is a new attempt that keeps the history."""
+        job = self.jobs.get(job_id)
+        if job.state not in (JobState.FAILED, JobState.CANCELLED):
+            raise ActionRefused("Only a failed or cancelled job can be retried.")
+        if job.state is JobState.FAILED and job.result and _video_url(job.result):
+            job = self._move(job, JobState.DOWNLOADING, detail="retrying the download")
+        else:
+            job = self._move(
+                job,
+                JobState.QUEUED,
+                detail="retry: a new attempt",
+                attempt=job.attempt + 1,
+                **_CLEARED_ATTEMPT,
+            )
+        self._kick()
+        return job
+
+    async def resolve_unknown(self, job_id: int, action: str) -> Job:
+        """The person's decision on an unknown submission: "resubmit" or "drop"."""
+        job = self.jobs.get(job_id)
+        if job.state is not JobState.UNKNOWN_SUBMISSION:
+            raise ActionRefused("This job's submission is not in doubt.")
+        if action == "resubmit":
+            job = self._move(
+                job, JobState.QUEUED, detail="resubmitted by the person", **_CLEARED_ATTEMPT
+            )
+        elif action == "drop":
+            job = self._move(job, JobState.CANCELLED, detail="dropped by the person")
+        else:
+            raise ValueError(f"unknown action {action!r}")
+        self._kick()
+        return job
+
+    async def remove(self, job_id: int) -> None:
+        """Forget a final job (its library entry, if any, stays)."""
+        job = self.jobs.get(job_id)
+        if not job.state.is_final and job.state is not JobState.UNKNOWN_SUBMISSION:
+            raise ActionRefused("Cancel the job before removing it.")
+        self.jobs.remove(job_id)
+        self.events.emit(JobRemoved(job_id))
+
+    def move(self, job_id: int, new_index: int) -> None:
+        """Put a job at `new_index` in the queue order."""
+        order = [j.id for j in self.jobs.all()]
+        order.remove(job_id)
+        order.insert(max(0, min(new_index, len(order))), job_id)
+        self.jobs.reorder(order)
+        self.events.emit(QueueChanged(self.settings.paused))
+        self._kick()
+
+    def pause(self) -> None:
+        self._set_paused(True)
+
+    def resume(self) -> None:
+        self._queue_block = None
+        self._set_paused(False)
+
+    def update_settings(self, settings: EngineSettings) -> None:
+        self.settings = settings
+        settings.save(self.settings_store)
+        self._upload_slots = asyncio.Semaphore(settings.max_uploads)
+        self._download_slots = asyncio.Semaphore(settings.max_downloads)
+        self.events.emit(SpendChanged(self.spend()))
+        self._kick()
+
+    def spend(self) -> SpendTotals:
+        return spend_totals(self.db, self.settings.budget_month_usd, self.clock())
+
+    def wait_reason(self, job_id: int) -> str | None:
+        waiting = self._waiting.get(job_id)
+        return waiting.reason if waiting else self._queue_block
+
+    @property
+    def queue_block(self) -> str | None:
+        return self._queue_block
+
+    # Scheduling --------------------------------------------------------------------------------
+
+    def _kick(self) -> None:
+        self._idle.clear()
+        self._wake.set()
+
+    def _set_paused(self, paused: bool) -> None:
+        self.settings.paused = paused
+        self.settings.save(self.settings_store)
+        self.events.emit(QueueChanged(paused))
+        self._kick()
+
+    async def _schedule_forever(self) -> None:
+        while True:
+            self._wake.clear()
+            next_check = self._start_ready_jobs()
+            if not self._tasks and next_check is None:
+                self._idle.set()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=next_check)
+
+    def _start_ready_jobs(self) -> float | None:
+        """Start a task for every job that may move now; returns seconds until a re-check is
+        needed (a held-back job, an offline spell), or None when only an event can help."""
+        recheck: float | None = None
+        in_flight = sum(1 for j in self.jobs.all(IN_FLIGHT_STATES))
+        assert self.connectivity is not None
+        for job in self.jobs.all():
+            if job.id in self._tasks or job.state.is_final:
+                continue
+            if job.state is JobState.UNKNOWN_SUBMISSION:
+                continue
+            if job.state is not JobState.QUEUED:
+                self._launch(job)
+                continue
+            reason = self._hold_reason(job, in_flight)
+            if reason is not None:
+                if reason.startswith("offline") or job.id in self._waiting:
+                    recheck = 1.0
+                if not reason.startswith("offline") and not self.settings.paused:
+                    self._note_wait(job, reason)
+                break  # jobs are taken in queue order
+            self._waiting.pop(job.id, None)
+            in_flight += 1
+            # Taking the slot is a transition like any other: committed before acting on it.
+            self._launch(self._move(job, JobState.UPLOADING))
+        return recheck
+
+    def _hold_reason(self, job: Job, in_flight: int) -> str | None:
+        if self.settings.paused:
+            return "paused"
+        if self._queue_block:
+            return self._queue_block
+        if not self.connectivity or not self.connectivity.online:
+            return "offline"
+        waiting = self._waiting.get(job.id)
+        if waiting and waiting.until > self.clock():
+            return waiting.reason
+        if in_flight >= self.settings.max_in_flight:
+            return "waiting for a free slot"
+        blocked = budget_blocks(self.spend(), job.estimate.max_usd)
+        return blocked
+
+    def _note_wait(self, job: Job, reason: str) -> None:
+        previous = self._waiting.get(job.id)
+        if previous is None or previous.reason != reason:
+            until = previous.until if previous else 0.0
+            self._waiting[job.id] = _Waiting(reason, until)
+            self.events.emit(JobProgress(job.id, "wait", message=reason))
+
+    def _launch(self, job: Job) -> None:
+        task = asyncio.get_running_loop().create_task(self._drive(job.id), name=f"job-{job.id}")
+        self._tasks[job.id] = task
+
+    async def _stop_task(self, job_id: int) -> None:
+        task = self._tasks.pop(job_id, None)
+        if task is not None and task is not asyncio.current_task():
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+
+    # Driving one job ---------------------------------------------------------------------------
+
+    async def _drive(self, job_id: int) -> None:
+        assert self.connectivity is not None
+        try:
+            while True:
+                job = self.jobs.find(job_id)
+                if (
+                    job is None
+                    or job.state.is_final
+                    or job.state
+                    in (
+                        JobState.QUEUED,
+                        JobState.UNKNOWN_SUBMISSION,
+                    )
+                ):
+                    return
+                try:
+                    await self._step(job)
+                except fal_errors.NetworkDown as exc:
+                    self.connectivity.report_failure(exc.message)
+                    await self.connectivity.wait_online()
+                else:
+                    self.connectivity.report_success()
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # a bug must show on the job, never kill the engine silently
+            log.exception("job %s failed unexpectedly", job_id)
+            job = self.jobs.find(job_id)
+            if job is not None and not job.state.is_final:
+                with contextlib.suppress(TransitionError):
+                    self._fail(job, "internal", f"Unexpected problem: {exc}", retryable=True)
+        finally:
+            if self._tasks.get(job_id) is asyncio.current_task():
+                del self._tasks[job_id]
+            self._kick()
+
+    async def _step(self, job: Job) -> None:
+        if job.state is JobState.UPLOADING:
+            await self._upload_and_prepare(job)
+        elif job.state is JobState.SUBMITTING:
+            await self._submit(job)
+        elif job.state in _FOLLOWED:
+            await self._follow(job)
+        elif job.state is JobState.FETCHING:
+            await self._fetch(job)
+        elif job.state is JobState.DOWNLOADING:
+            await self._download(job)
+        else:  # pragma: no cover - guarded by _drive
+            raise AssertionError(job.state)
+
+    async def _upload_and_prepare(self, job: Job) -> None:
+        client = self._require_client()
+        origin = self.fal_config.cdn_url
+        urls: dict[str, str] = {}
+        references = {field: sha for field, sha, _ in self.jobs.references(job.id)}
+        for field, ref in job.shot.references():
+            if is_remote(ref):
+                continue
+            sha = references.get(field)
+            blob = self.blobs.get(sha) if sha else None
+            if blob is None or not blob.path.exists():
+                self._fail(
+                    job,
+                    "reference",
+                    f"{Path(ref).name} is missing from the reference store; add the file again.",
+                    retryable=False,
+                )
+                return
+            # One upload per distinct file, even when several jobs need it at the same moment.
+            async with self._upload_locks.setdefault(blob.sha256, asyncio.Lock()):
+                cached = self.uploads.get(blob.sha256, origin)
+                if cached and await still_there(client.http, cached):
+                    urls[ref] = cached
+                    continue
+                async with self._upload_slots:
+                    url = await client.upload(
+                        blob.path,
+                        content_type=blob.content_type,
+                        on_progress=partial(self._progress, job.id, "upload"),
+                    )
+                crash_point("during_upload")
+                self.uploads.put(blob.sha256, origin, url)
+                urls[ref] = url
+        payload = build_input(job.shot, urls)
+        self._move(job, JobState.SUBMITTING, input_json=json.dumps(payload))
+
+    async def _submit(self, job: Job) -> None:
+        client = self._require_client()
+        assert job.input is not None
+        crash_point("before_submit")
+        try:
+            handle = await client.submit(job.endpoint, job.input)
+        except fal_errors.SubmissionOutcomeUnknown as exc:
+            self._move(job, JobState.UNKNOWN_SUBMISSION, detail=exc.message)
+            return
+        except fal_errors.NetworkDown:
+            self._move(job, JobState.QUEUED, detail="not sent: the network is down")
+            raise
+        except (fal_errors.InvalidKey, fal_errors.BalanceExhausted, fal_errors.AccessDenied) as e:
+            self._move(job, JobState.QUEUED, detail=e.message)
+            self._block_queue(e.message)
+            return
+        except (fal_errors.RateLimited, fal_errors.ServiceError) as exc:
+            self._move(job, JobState.QUEUED, detail=f"fal refused the submit: {exc.message}")
+            self._waiting[job.id] = _Waiting(
+                f"fal is busy; trying again shortly ({exc.message})",
+                self.clock() + self.requeue_delay_s,
+            )
+            return
+        job = self._move(
+            job,
+            JobState.IN_QUEUE,
+            request_id=handle.request_id,
+            status_url=handle.status_url,
+            response_url=handle.response_url,
+            cancel_url=handle.cancel_url,
+            submitted_at=self.clock(),
+        )
+        crash_point("after_submit")
+        if job.cancel_requested:
+            job = self._move(job, JobState.CANCEL_REQUESTED)
+            await self._request_cancel(job)
+
+    async def _follow(self, job: Job) -> None:
+        client = self._require_client()
+        handle = self._handle(job)
+
+        def on_update(status: Status) -> None:
+            nonlocal job
+            if status.state is State.IN_QUEUE:
+                self.events.emit(JobProgress(job.id, "queue", queue_position=status.queue_position))
+                crash_point("in_queue")
+            elif status.state is State.IN_PROGRESS and job.state is JobState.IN_QUEUE:
+                job = self._move(job, JobState.IN_PROGRESS)
+            if status.new_logs:
+                self.jobs.add_logs(
+                    job,
+                    [(line.level or "INFO", line.source, line.message) for line in status.new_logs],
+                )
+                self.events.emit(JobProgress(job.id, "run", message=status.new_logs[-1].message))
+
+        try:
+            final = await client.follow(handle, on_update)
+        except fal_errors.ResultExpired as exc:
+            self._fail(self.jobs.get(job.id), "expired", exc.message, retryable=True)
+            return
+        job = self.jobs.get(job.id)
+        self._move(job, JobState.FETCHING, completed_at=self.clock(), detail=final.error)
+
+    async def _fetch(self, job: Job) -> None:
+        client = self._require_client()
+        try:
+            result = await client.result(self._handle(job))
+        except fal_errors.RequestCancelled:
+            self._move(job, JobState.CANCELLED, detail="cancelled at fal")
+            return
+        except fal_errors.NetworkDown:
+            raise
+        except fal_errors.FalError as exc:
+            retryable = bool(getattr(exc, "retryable", False))
+            self._fail(job, _error_kind(exc), exc.message, retryable=retryable)
+            return
+        seed = result.seed if result.seed is not None else job.seed
+        self._move(job, JobState.DOWNLOADING, result_json=json.dumps(result.raw), seed=seed)
+
+    async def _download(self, job: Job) -> None:
+        client = self._require_client()
+        assert job.result is not None
+        video = job.result["video"]
+        target = self._result_path(job)
+        expected = video.get("file_size") if isinstance(video.get("file_size"), int) else None
+        info = await self._blocking(probe, target) if target.exists() else None
+        if not (isinstance(info, MediaInfo) and (expected is None or info.size_bytes == expected)):
+            try:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                async with self._download_slots:
+                    await client.download(
+                        video["url"],
+                        target,
+                        expected_size=expected,
+                        on_progress=self._download_progress(job.id),
+                    )
+            except (fal_errors.LocalFileError, OSError) as exc:
+                message = getattr(exc, "message", None) or f"Could not save the video: {exc}"
+                self._fail(job, "local", message, retryable=True)
+                return
+            except fal_errors.ResultExpired as exc:
+                self._fail(job, "expired", exc.message, retryable=False)
+                return
+            info = await self._blocking(probe, target)
+        if not isinstance(info, MediaInfo):
+            target.unlink(missing_ok=True)
+            self._fail(
+                job,
+                "unexpected",
+                f"The downloaded video is not readable: {info.message}",
+                retryable=True,
+            )
+            return
+        thumbnail = await self._make_thumbnail(target, job)
+        input_seconds = await self._blocking(_reference_video_seconds, job.shot)
+        crash_point("before_library_write")
+        self._finish(job, target, thumbnail, info, input_seconds)
+        crash_point("after_library_write")
+
+    def _finish(
+        self, job: Job, target: Path, thumbnail: Path | None, info: MediaInfo, input_s: float
+    ) -> None:
+        now = self.clock()
+        final_cost = billed_cost(
+            ENDPOINTS[job.endpoint],
+            (info.width or 0) * (info.height or 0),
+            info.duration_s or 0.0,
+            input_video_s=input_s,
+            with_videos=bool(job.shot.videos),
+        )
+        timings = {
+            "queued_at": job.created_at,
+            "submitted_at": job.submitted_at or 0.0,
+            "completed_at": job.completed_at or 0.0,
+            "saved_at": now,
+        }
+        with self.db.transaction() as tx:
+            self.library.add(
+                tx,
+                {
+                    "job_id": job.id,
+                    "uid": job.uid,
+                    "path": str(target),
+                    "thumbnail": str(thumbnail) if thumbnail else None,
+                    "created_at": now,
+                    "mode": job.shot.mode.value,
+                    "endpoint": job.endpoint,
+                    "prompt": job.shot.prompt,
+                    "input_json": json.dumps(job.input or {}),
+                    "shot_json": json.dumps(shot_to_json(job.shot)),
+                    "seed": job.seed,
+                    "cost": round(final_cost, 4),
+                    "request_id": job.request_id,
+                    "timings_json": json.dumps(timings),
+                    "width": info.width,
+                    "height": info.height,
+                    "duration_s": info.duration_s,
+                    "size_bytes": info.size_bytes,
+                },
+            )
+            job = self._move(
+                job,
+                JobState.DONE,
+                result_path=str(target),
+                final_cost=round(final_cost, 4),
+                finished_at=now,
+            )
+        self.events.emit(LibraryChanged(job.id))
+        self.events.emit(SpendChanged(self.spend()))
+
+    async def _make_thumbnail(self, video: Path, job: Job) -> Path | None:
+        target = self.paths.thumbnails / f"{job.uid}.jpg"
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            return await self._blocking(poster_frame, video, target)
+        except Exception as exc:  # a missing thumbnail must not lose the video
+            log.warning("no thumbnail for job %s: %s", job.id, exc)
+            return None
+
+    async def _request_cancel(self, job: Job) -> None:
+        client = self._require_client()
+        try:
+            outcome = await client.cancel(self._handle(job))
+        except fal_errors.FalError as exc:
+            self.jobs.add_logs(job, [("WARN", "app", f"Cancel not confirmed: {exc.message}")])
+            return
+        self.jobs.add_logs(job, [("INFO", "app", f"Cancel: fal answered {outcome}")])
+        if outcome is CancelOutcome.NOT_FOUND:
+            self._move(self.jobs.get(job.id), JobState.CANCELLED, detail="fal has no such request")
+        self._changed(self.jobs.get(job.id))
+
+    # Helpers -----------------------------------------------------------------------------------
+
+    def _move(
+        self, job: Job, target: JobState, *, detail: str | None = None, **changes: Any
+    ) -> Job:
+        job = self.jobs.move(job, target, detail=detail, **changes)
+        self._changed(job)
+        if target in IN_FLIGHT_STATES or job.state.is_final:
+            self.events.emit(SpendChanged(self.spend()))
+        return job
+
+    def _changed(self, job: Job) -> None:
+        self.events.emit(JobChanged(job))
+
+    def _fail(self, job: Job, kind: str, message: str, *, retryable: bool) -> None:
+        self._move(
+            job,
+            JobState.FAILED,
+            detail=message,
+            error=message,
+            error_kind=kind,
+            retryable=int(retryable),
+            finished_at=self.clock(),
+        )
+
+    def _block_queue(self, reason: str) -> None:
+        self._queue_block = reason
+        self.events.emit(QueueChanged(self.settings.paused))
+
+    def _progress(self, job_id: int, phase: str, done: int, total: int | None) -> None:
+        self.events.emit(JobProgress(job_id, phase, done=done, total=total))
+
+    def _download_progress(self, job_id: int) -> Callable[[int, int | None], None]:
+        crashed = False
+
+        def report(done: int, total: int | None) -> None:
+            nonlocal crashed
+            self._progress(job_id, "download", done, total)
+            if total and done >= total // 2 and not crashed:
+                crashed = True
+                crash_point("mid_download")
+
+        return report
+
+    def _handle(self, job: Job) -> Handle:
+        """The job's request at fal. Saved URLs are used while they are on the configured origin
+        (the key is never sent elsewhere); otherwise they are rebuilt from the request id."""
+        assert job.request_id is not None
+        urls = (job.status_url, job.response_url, job.cancel_url)
+        if all(u and self.fal_config.key_allowed(u) for u in urls):
+            return Handle(job.endpoint, job.request_id, *urls)  # type: ignore[arg-type]
+        return Handle.rebuild(self.fal_config.queue_url, job.endpoint, job.request_id)
+
+    def _result_path(self, job: Job) -> Path:
+        month = time.strftime("%Y-%m", time.localtime(job.created_at))
+        return self.paths.library / month / f"{job.uid}.mp4"
+
+    def _require_client(self) -> FalClient:
+        if self._client is None:
+            raise RuntimeError("the engine is not started")
+        return self._client
+
+    async def _blocking(self, function: Callable[..., T], *args: Any) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self._executor, function, *args)
+
+
+_CLEARED_ATTEMPT: dict[str, Any] = {
+    "request_id": None,
+    "status_url": None,
+    "response_url": None,
+    "cancel_url": None,
+    "result_json": None,
+    "error": None,
+    "error_kind": None,
+    "retryable": None,
+    "cancel_requested": 0,
+    "submitted_at": None,
+    "completed_at": None,
+    "finished_at": None,
+}
+
+
+def _video_url(result: dict[str, Any]) -> str | None:
+    video = result.get("video")
+    url = video.get("url") if isinstance(video, dict) else None
+    return url if isinstance(url, str) else None
+
+
+def _error_kind(exc: Exception) -> str:
+    if isinstance(exc, fal_errors.ContentPolicy):
+        return "content_policy"
+    if isinstance(exc, fal_errors.ValidationFailed):
+        return "validation"
+    if isinstance(exc, fal_errors.ServiceError):
+        return "service"
+    if isinstance(exc, fal_errors.ResultExpired):
+        return "expired"
+    return type(exc).__name__
+
+
+def _cannot_cancel(state: JobState) -> str:
+    if state in (JobState.FETCHING, JobState.DOWNLOADING):
+        return "fal has already made this video; it is being saved to the library."
+    return f"A job that is {state.label.lower()} cannot be cancelled."
+
+
+def _reference_video_seconds(shot: Shot) -> float:
+    """Seconds of the local reference videos (fal bills them on top of the output). Blocking."""
+    infos = (probe(ref) for ref in shot.videos if not is_remote(ref))
+    return sum(i.duration_s or 0.0 for i in infos if isinstance(i, MediaInfo))

@@ -1,0 +1,286 @@
+"""The local library: every finished video with its thumbnail and metadata, searchable.
+
+Database reads and writes happen on the engine's thread; copying files (export) is a separate,
+blocking step that takes no database, for a worker thread.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from seedance_desktop.domain.endpoints import Mode
+from seedance_desktop.domain.shot import Shot, shot_from_json
+from seedance_desktop.engine.database import Database
+
+
+@dataclass(frozen=True)
+class LibraryEntry:
+    job_id: int
+    uid: str
+    path: Path
+    thumbnail: Path | None
+    created_at: float
+    mode: Mode
+    endpoint: str
+    prompt: str
+    input: dict[str, Any]
+    shot: Shot
+    seed: int | None
+    cost_usd: float | None
+    request_id: str | None
+    timings: dict[str, float]
+    width: int | None
+    height: int | None
+    duration_s: float | None
+    size_bytes: int | None
+    starred: bool
+
+    @classmethod
+    def from_row(cls, row: Any) -> LibraryEntry:
+        return cls(
+            job_id=row["job_id"],
+            uid=row["uid"],
+            path=Path(row["path"]),
+            thumbnail=Path(row["thumbnail"]) if row["thumbnail"] else None,
+            created_at=row["created_at"],
+            mode=Mode(row["mode"]),
+            endpoint=row["endpoint"],
+            prompt=row["prompt"],
+            input=json.loads(row["input_json"]),
+            shot=shot_from_json(json.loads(row["shot_json"])),
+            seed=row["seed"],
+            cost_usd=row["cost"],
+            request_id=row["request_id"],
+            timings=json.loads(row["timings_json"]),
+            width=row["width"],
+            height=row["height"],
+            duration_s=row["duration_s"],
+            size_bytes=row["size_bytes"],
+            starred=bool(row["starred"]),
+        )
+
+    def to_json(self) -> dict[str, object]:
+        """Metadata for listings, exports and sidecars (no secret is ever part of an entry)."""
+        return {
+            "id": self.job_id,
+            "path": str(self.path),
+            "created_at": datetime.fromtimestamp(self.created_at).isoformat(timespec="seconds"),
+            "mode": self.mode.value,
+            "endpoint": self.endpoint,
+            "prompt": self.prompt,
+            "input": self.input,
+            "seed": self.seed,
+            "cost_usd": self.cost_usd,
+            "request_id": self.request_id,
+            "width": self.width,
+            "height": self.height,
+            "duration_s": self.duration_s,
+            "starred": self.starred,
+        }
+
+
+@dataclass(frozen=True)
+class LibraryFilter:
+    search: str | None = None
+    mode: Mode | None = None
+    starred: bool | None = None
+    since: float | None = None
+    until: float | None = None
+    limit: int | None = None
+    offset: int = 0
+
+
+def fts_query(text: str) -> str | None:
+    """Turn what a person typed into a safe FTS5 query: every word must match, as a prefix."""
+    words = re.findall(r"\w+", text, flags=re.UNICODE)
+    return " ".join(f'"{w}"*' for w in words) or None
+
+
+class Library:
+    def __init__(self, db: Database, clock: Callable[[], float] = time.time) -> None:
+        self.db = db
+        self.clock = clock
+
+    def add(self, tx: Any, entry: dict[str, Any]) -> None:
+        """Insert one entry inside the caller's transaction (the job's `done` is the same one)."""
+        tx.execute(
+            """INSERT OR REPLACE INTO library (job_id, uid, path, thumbnail, created_at, mode,
+               endpoint, prompt, input_json, shot_json, seed, cost, request_id, timings_json,
+               width, height, duration_s, size_bytes)
+               VALUES (:job_id, :uid, :path, :thumbnail, :created_at, :mode, :endpoint, :prompt,
+               :input_json, :shot_json, :seed, :cost, :request_id, :timings_json, :width, :height,
+               :duration_s, :size_bytes)""",
+            entry,
+        )
+
+    def get(self, job_id: int) -> LibraryEntry | None:
+        row = self.db.execute("SELECT * FROM library WHERE job_id = ?", (job_id,)).fetchone()
+        return LibraryEntry.from_row(row) if row else None
+
+    def list(self, where: LibraryFilter | None = None) -> list[LibraryEntry]:
+        where = where or LibraryFilter()
+        clauses, params = [], []
+        if where.search and (query := fts_query(where.search)):
+            clauses.append("job_id IN (SELECT rowid FROM library_fts WHERE library_fts MATCH ?)")
+            params.append(query)
+        if where.mode is not None:
+            clauses.append("mode = ?")
+            params.append(where.mode.value)
+        if where.starred is not None:
+            clauses.append("starred = ?")
+            params.append(int(where.starred))
+        if where.since is not None:
+            clauses.append("created_at >= ?")
+            params.append(where.since)
+        if where.until is not None:
+            clauses.append("created_at < ?")
+            params.append(where.until)
+        sql = "SELECT * FROM library"
+        if clauses:
+            sql += " WHERE " + " AND ".join(clauses)
+        sql += " ORDER BY created_at DESC, job_id DESC"
+        if where.limit is not None:
+            sql += " LIMIT ? OFFSET ?"
+            params += [where.limit, where.offset]
+        return [LibraryEntry.from_row(r) for r in self.db.execute(sql, params).fetchall()]
+
+    def count(self) -> int:
+        return int(self.db.execute("SELECT count(*) FROM library").fetchone()[0])
+
+    def star(self, job_id: int, starred: bool = True) -> None:
+        with self.db.transaction() as tx:
+            tx.execute("UPDATE library SET starred = ? WHERE job_id = ?", (int(starred), job_id))
+
+    def delete(self, job_id: int) -> None:
+        """Remove the entry and its files (the UI asks for confirmation first)."""
+        entry = self.get(job_id)
+        if entry is None:
+            return
+        with self.db.transaction() as tx:
+            tx.execute("DELETE FROM library WHERE job_id = ?", (job_id,))
+        for path in (entry.path, entry.thumbnail):
+            if path is not None:
+                path.unlink(missing_ok=True)
+
+    def reuse(self, job_id: int) -> Shot:
+        """The entry's settings as a ready shot, references taken from the reference store."""
+        entry = self.get(job_id)
+        if entry is None:
+            raise KeyError(job_id)
+        return entry.shot
+
+    def references(self, job_id: int) -> list[dict[str, str]]:
+        rows = self.db.execute(
+            """SELECT r.field, r.original, b.path FROM job_references r
+               LEFT JOIN blobs b ON b.sha256 = r.sha256 WHERE r.job_id = ?""",
+            (job_id,),
+        ).fetchall()
+        return [{"field": r[0], "original": r[1], "stored": r[2] or ""} for r in rows]
+
+
+def continue_shot(last_frame: Path, source: LibraryEntry) -> Shot:
+    """An image-to-video shot that starts where `source` ended."""
+    base = source.shot
+    return Shot(
+        mode=Mode.IMAGE_TO_VIDEO,
+        fast=base.fast,
+        prompt="",
+        resolution=base.resolution,
+        duration=base.duration,
+        aspect_ratio=base.aspect_ratio,
+        generate_audio=base.generate_audio,
+        end_user_id=base.end_user_id,
+        start_image=str(last_frame),
+    )
+
+
+# --- export --------------------------------------------------------------------------------------
+
+DEFAULT_TEMPLATE = "{date}_{mode}_{seed}_{prompt}"
+_TEMPLATE_FIELDS = ("date", "time", "mode", "tier", "seed", "prompt", "id", "resolution")
+
+
+class TemplateError(ValueError):
+    pass
+
+
+def export_name(entry: LibraryEntry, template: str = DEFAULT_TEMPLATE) -> str:
+    """A file name (without extension) from a naming template; safe on every file system."""
+    moment = datetime.fromtimestamp(entry.created_at)
+    words = re.findall(r"\w+", entry.prompt)[:6]
+    values = {
+        "date": moment.strftime("%Y-%m-%d"),
+        "time": moment.strftime("%H%M%S"),
+        "mode": entry.mode.value,
+        "tier": "fast" if "/fast/" in entry.endpoint else "standard",
+        "seed": "" if entry.seed is None else str(entry.seed),
+        "prompt": "-".join(words).lower() or "untitled",
+        "id": entry.uid[:8],
+        "resolution": str(entry.input.get("resolution", "720p")),
+    }
+    try:
+        name = template.format(**values)
+    except (KeyError, IndexError, ValueError) as exc:
+        raise TemplateError(
+            f"The naming template “{template}” is not valid; it can use "
+            + ", ".join("{" + f + "}" for f in _TEMPLATE_FIELDS)
+        ) from exc
+    name = re.sub(r'[\\/:*?"<>|\x00-\x1f]+', "-", name).strip(" .-_")
+    return name[:150] or f"seedance-{entry.uid[:8]}"
+
+
+def sidecar(entry: LibraryEntry, references: Sequence[dict[str, str]]) -> dict[str, object]:
+    return {**entry.to_json(), "references": [r["original"] for r in references]}
+
+
+@dataclass(frozen=True)
+class ExportItem:
+    source: Path
+    name: str
+    sidecar: dict[str, object] | None
+
+
+def export_files(items: Sequence[ExportItem], folder: Path) -> list[Path]:
+    """Copy each video into `folder` under its name, never overwriting. Blocking."""
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for item in items:
+        target = _claim(folder, item.name, item.source.suffix or ".mp4")
+        try:
+            with item.source.open("rb") as src, target.open("r+b") as out:
+                shutil.copyfileobj(src, out, 1024 * 1024)
+                out.flush()
+                os.fsync(out.fileno())
+            if item.sidecar is not None:
+                side = target.with_suffix(".json")
+                with side.open("x", encoding="utf-8") as out:
+                    json.dump(item.sidecar, out, indent=2, ensure_ascii=False)
+        except BaseException:
+            target.unlink(missing_ok=True)
+            raise
+        written.append(target)
+    return written
+
+
+def _claim(folder: Path, name: str, suffix: str) -> Path:
+    """Create an empty file with a name nobody has (exclusive create: no race, no overwrite)."""
+    for counter in range(1, 10_000):
+        stem = name if counter == 1 else f"{name} ({counter})"
+        candidate = folder / f"{stem}{suffix}"
+        if candidate.with_suffix(".json").exists():
+            continue
+        try:
+            candidate.open("xb").close()
+        except FileExistsError:
+            continue
+        return candidate
+    raise FileExistsError(f"too many files named {name} in {folder}")

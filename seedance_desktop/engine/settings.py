@@ -1,0 +1,51 @@
+"""Settings kept in the database as JSON values (never a secret: the key lives in the keychain)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, fields
+
+from seedance_desktop.engine.database import Database
+
+
+class SettingsStore:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def get(self, key: str, default: object = None) -> object:
+        row = self.db.execute("SELECT value_json FROM settings WHERE key = ?", (key,)).fetchone()
+        if row is None:
+            return default
+        try:
+            return json.loads(row[0])
+        except ValueError:
+            return default
+
+    def set(self, key: str, value: object) -> None:
+        with self.db.transaction() as tx:
+            tx.execute(
+                "INSERT OR REPLACE INTO settings (key, value_json) VALUES (?, ?)",
+                (key, json.dumps(value)),
+            )
+
+
+@dataclass
+class EngineSettings:
+    max_in_flight: int = 2  # fal's limit of running requests for new accounts
+    max_uploads: int = 3
+    max_downloads: int = 2
+    budget_month_usd: float | None = None
+    paused: bool = False
+
+    @classmethod
+    def load(cls, store: SettingsStore) -> EngineSettings:
+        saved = store.get("engine", {})
+        known = {f.name for f in fields(cls)}
+        values = {k: v for k, v in saved.items() if k in known} if isinstance(saved, dict) else {}
+        try:
+            return cls(**values)
+        except TypeError:
+            return cls()
+
+    def save(self, store: SettingsStore) -> None:
+        store.set("engine", asdict(self))

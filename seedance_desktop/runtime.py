@@ -1,0 +1,49 @@
+"""Opening the product's runtime: paths, database, backend and engine, for the CLI and the app."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+from seedance_desktop.backend import Backend, open_backend
+from seedance_desktop.engine.database import Database
+from seedance_desktop.engine.engine import Engine
+from seedance_desktop.engine.events import EventBus
+from seedance_desktop.paths import AppPaths, app_paths
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Runtime:
+    engine: Engine
+    backend: Backend
+    paths: AppPaths
+    notice: str | None  # something the person must be told at start (a recovered database)
+
+
+@asynccontextmanager
+async def running_engine(
+    paths: AppPaths | None = None,
+    *,
+    backend: Backend | None = None,
+    events: EventBus | None = None,
+) -> AsyncIterator[Runtime]:
+    """An engine that has resumed every unfinished job; closed (jobs kept) on the way out."""
+    paths = (paths or app_paths()).ensure()
+    db = Database.open(paths.database)
+    if db.report.message:
+        log.warning(db.report.message)
+    own_backend = backend is None
+    backend = backend or open_backend(paths)
+    engine = Engine(db, paths, backend.config, events=events)
+    try:
+        await engine.start()
+        yield Runtime(engine, backend, paths, db.report.message)
+    finally:
+        await engine.close()
+        if own_backend:
+            backend.close()
+        db.close()

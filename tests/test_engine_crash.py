@@ -1,0 +1,110 @@
+"""Kill the engine's process (SIGKILL) at each point of a job's life, restart, and prove that every
+job reaches `done` exactly once, nothing is submitted twice and no partial file is a result."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from engine_fixtures import TEST_KEY
+from media_factory import make_image
+
+from seedance_desktop.simulator.config import SimulatorConfig
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def sim_config(tmp_path: Path) -> SimulatorConfig:
+    # Short but real waits, so a job is seen IN_QUEUE and IN_PROGRESS.
+    return SimulatorConfig(data_dir=tmp_path / "sim", queue_delay_s=0.4, run_time_s=0.4)
+
+
+def cli(
+    home: Path, url: str, *args: str, crash_at: str | None = None
+) -> subprocess.CompletedProcess:
+    env = {
+        **os.environ,
+        "SEEDANCE_HOME": str(home),
+        "SEEDANCE_FAL_QUEUE_URL": url,
+        "SEEDANCE_FAL_REST_URL": url,
+        "SEEDANCE_FAL_CDN_URL": url,
+        "FAL_KEY": TEST_KEY,
+    }
+    env.pop("SEEDANCE_CRASH_AT", None)
+    if crash_at:
+        env["SEEDANCE_CRASH_AT"] = crash_at
+    return subprocess.run(
+        [sys.executable, "-m", "seedance_desktop", *args],
+        capture_output=True, text=True, timeout=120, env=env, stdin=subprocess.DEVNULL,
+    )  # fmt: skip
+
+
+def jobs(home: Path, url: str) -> list[dict]:
+    result = cli(home, url, "queue", "list", "--all", "--json")
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def submits(simulator) -> list:
+    return [e for e in simulator.log if e.method == "POST" and e.model_id]
+
+
+@pytest.mark.parametrize(
+    "point",
+    [
+        "during_upload",
+        "after_submit",
+        "in_queue",
+        "mid_download",
+        "before_library_write",
+        "after_library_write",
+    ],
+)
+def test_a_crash_loses_nothing_and_pays_once(point: str, simulator, tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    image = make_image(tmp_path / "start.png", 800, 600)
+    generate = ["generate", "--mode", "image-to-video", "--prompt", "slow dolly in",
+                "--image", str(image), "--resolution", "480p", "--duration", "4"]  # fmt: skip
+    crashed = cli(home, simulator.url, *generate, crash_at=point)
+    assert crashed.returncode == -signal.SIGKILL, crashed.stderr
+
+    resumed = cli(home, simulator.url, "queue", "run")
+    assert resumed.returncode == 0, resumed.stderr
+    (job,) = jobs(home, simulator.url)
+    assert job["state"] == "done", job
+    assert len(submits(simulator)) == 1, "submitted exactly once"
+    result = Path(job["result_path"])
+    library = json.loads(cli(home, simulator.url, "library", "list", "--json").stdout)
+    assert [entry["path"] for entry in library] == [str(result)]
+    import av
+
+    with av.open(str(result)) as container:
+        assert container.streams.video[0].frames == 96
+    assert not list(result.parent.glob("*.part")), "no partial file is left as a result"
+
+
+def test_a_crash_in_the_submit_window_waits_for_the_person(simulator, tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    generate = ["generate", "--mode", "text-to-video", "--prompt", "a lighthouse at night",
+                "--resolution", "480p", "--duration", "4"]  # fmt: skip
+    crashed = cli(home, simulator.url, *generate, crash_at="before_submit")
+    assert crashed.returncode == -signal.SIGKILL
+
+    resumed = cli(home, simulator.url, "queue", "run")
+    (job,) = jobs(home, simulator.url)
+    assert job["state"] == "unknown_submission"
+    assert resumed.returncode == 1
+    assert submits(simulator) == [], "never resent by itself"
+
+    decided = cli(home, simulator.url, "queue", "resolve", str(job["id"]), "resubmit")
+    assert decided.returncode == 0, decided.stderr
+    assert cli(home, simulator.url, "queue", "run").returncode == 0
+    (job,) = jobs(home, simulator.url)
+    assert job["state"] == "done"
+    assert len(submits(simulator)) == 1
