@@ -1,9 +1,19 @@
-"""Wires the application together: settings, key, backend choice, event loop and the window."""
+"""Wires the application together: paths, key, backend, engine, the asyncio-in-Qt loop, the window.
+
+The window is shown first (a fast first paint); the database, the backend (the bundled simulator
+when there is no key) and the engine open right after, without blocking it. Closing the window
+stops the engine cleanly: every job is persisted and resumes on the next start.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import os
 import sys
+from collections.abc import Sequence
+
+log = logging.getLogger(__name__)
 
 
 def has_display() -> bool:
@@ -15,8 +25,7 @@ def has_display() -> bool:
     )
 
 
-def run_window() -> int:
-    """Open the main window. The full window comes with the desktop issue; this is its shell."""
+def run_window(argv: Sequence[str] | None = None) -> int:
     if not has_display():
         print(
             "No display found. Run Seedance Desktop in a desktop session, or use the command line:"
@@ -24,19 +33,37 @@ def run_window() -> int:
             file=sys.stderr,
         )
         return 1
-    from PySide6.QtWidgets import QApplication, QLabel, QMainWindow
+    os.environ.setdefault("QT_API", "pyside6")  # qasync must pick this binding
+    import qasync
+    from PySide6.QtWidgets import QApplication
 
     from seedance_desktop import __version__
 
-    app = QApplication.instance() or QApplication(sys.argv)
-    window = QMainWindow()
-    window.setWindowTitle(f"Seedance Desktop {__version__}")
-    label = QLabel(
-        "Seedance Desktop\n\nThe compose window is on its way. Meanwhile, make videos with\n"
-        'seedance-desktop generate --mode text-to-video --prompt "…"'
-    )
-    label.setMargin(24)
-    window.setCentralWidget(label)
-    window.resize(640, 360)
+    app = QApplication.instance() or QApplication(list(argv or sys.argv))
+    app.setApplicationName("Seedance Desktop")
+    app.setOrganizationName("Seedance Desktop")
+    app.setApplicationVersion(__version__)
+    app.setDesktopFileName("seedance-desktop")
+    with asyncio.Runner(loop_factory=lambda: qasync.QEventLoop(app)) as runner:
+        return runner.run(_main(app))
+
+
+async def _main(app: object) -> int:
+    from PySide6.QtWidgets import QApplication
+
+    from seedance_desktop.paths import app_paths
+    from seedance_desktop.runtime import running_engine
+    from seedance_desktop.ui.main_window import MainWindow
+
+    assert isinstance(app, QApplication)
+    paths = app_paths().ensure()
+    window = MainWindow(paths)
     window.show()
-    return app.exec()
+    closed = asyncio.Event()
+    app.aboutToQuit.connect(closed.set)
+    window.closed.connect(closed.set)
+    async with running_engine(paths, events=window.events) as runtime:
+        window.attach(runtime)
+        await closed.wait()
+        await window.detach()
+    return 0
