@@ -38,12 +38,15 @@ class Backend:
             self.simulator = None
 
 
-def open_backend(paths: AppPaths, *, key: str | None = None, port: int = 0) -> Backend:
-    """Base URLs from the environment win; else fal with a key; else the embedded simulator."""
+def open_backend(
+    paths: AppPaths, *, key: str | None = None, port: int = 0, prefer: str = "auto"
+) -> Backend:
+    """Base URLs from the environment win; else fal with a key (unless the simulator is
+    preferred); else the embedded simulator."""
     key = key or load_key().key
     if any(os.environ.get(name) for name in (ENV_QUEUE_URL, ENV_REST_URL, ENV_CDN_URL)):
         return Backend(FalConfig.from_env(key or SIMULATOR_KEY), "custom")
-    if key:
+    if key and prefer != "simulator":
         return Backend(FalConfig.from_env(key), "fal")
     return start_simulator_backend(paths, port=port)
 
@@ -58,3 +61,25 @@ def start_simulator_backend(paths: AppPaths, *, port: int = 0) -> Backend:
     url = server.start()
     fal = FalConfig(key=None, queue_url=url, rest_url=url, cdn_url=url).with_key(SIMULATOR_KEY)
     return Backend(fal, "simulator", server)
+
+
+async def check_key(config: FalConfig) -> tuple[bool, str]:
+    """Ask fal whether a key works, with the cheapest authenticated call there is (a storage
+    token). The answer is a message for the person; it never contains the key."""
+    from seedance_desktop.fal import errors
+    from seedance_desktop.fal.client import FalClient
+
+    if config.key is None:
+        return False, "Enter a key first."
+    async with FalClient(config) as client:
+        try:
+            await client.storage.token()
+        except errors.InvalidKey:
+            return False, "fal did not accept this key. Check that you copied all of it."
+        except errors.BalanceExhausted as exc:
+            return False, exc.message
+        except errors.NetworkDown:
+            return False, "fal could not be reached; check the network and try again."
+        except errors.FalError as exc:
+            return False, f"fal answered with a problem: {exc.message}"
+    return True, "The key works."

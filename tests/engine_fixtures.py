@@ -109,3 +109,12 @@ async def harness(simulator, tmp_path: Path) -> AsyncIterator[EngineHarness]:
     await h.start()
     yield h
     await h.stop()
+
+
+async def eventually(condition: Callable[[], bool], timeout: float = 10.0) -> None:
+    """Let the loop run (Qt events included, on a qasync loop) until `condition()` holds."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not condition():
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError("condition not reached in time")
+        await asyncio.sleep(0.02)

@@ -719,7 +719,8 @@ class Engine:
 
     def _result_path(self, job: Job) -> Path:
         month = time.strftime("%Y-%m", time.localtime(job.created_at))
-        return self.paths.library / month / f"{job.uid}.mp4"
+        root = Path(self.settings.library_dir) if self.settings.library_dir else self.paths.library
+        return root / month / f"{job.uid}.mp4"
 
     def _require_client(self) -> FalClient:
         if self._client is None:

@@ -36,6 +36,7 @@ class EngineSettings:
     max_downloads: int = 2
     budget_month_usd: float | None = None
     paused: bool = False
+    library_dir: str | None = None  # None: the library folder in the data folder
 
     @classmethod
     def load(cls, store: SettingsStore) -> EngineSettings:
@@ -49,3 +50,26 @@ class EngineSettings:
 
     def save(self, store: SettingsStore) -> None:
         store.set("engine", asdict(self))
+
+
+@dataclass
+class AppPreferences:
+    """What the window remembers besides the engine: the person's choices, no secrets."""
+
+    backend: str = "auto"  # "auto" (fal with a key, else the simulator) or "simulator"
+    export_template: str = "{date}_{mode}_{seed}_{prompt}"
+    export_sidecar: bool = True
+    notifications: bool = True
+
+    @classmethod
+    def load(cls, store: SettingsStore) -> AppPreferences:
+        saved = store.get("app", {})
+        known = {f.name for f in fields(cls)}
+        values = {k: v for k, v in saved.items() if k in known} if isinstance(saved, dict) else {}
+        try:
+            return cls(**values)
+        except TypeError:
+            return cls()
+
+    def save(self, store: SettingsStore) -> None:
+        store.set("app", asdict(self))
