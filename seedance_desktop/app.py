@@ -44,6 +44,8 @@ def run_window(argv: Sequence[str] | None = None) -> int:
     app.setOrganizationName("Seedance Desktop")
     app.setApplicationVersion(__version__)
     app.setDesktopFileName("seedance-desktop")
+    # The window closing ends `_main` (which stops the engine cleanly), not Qt's loop directly.
+    app.setQuitOnLastWindowClosed(False)
     with asyncio.Runner(loop_factory=lambda: qasync.QEventLoop(app)) as runner:
         return runner.run(_main(app))
 
@@ -59,6 +61,11 @@ async def _main(app: object) -> int:
     paths = app_paths().ensure()
     window = MainWindow(paths)
     window.show()
+    quit_after = os.environ.get("SEEDANCE_QUIT_AFTER_MS")
+    if quit_after and quit_after.isdigit():  # smoke tests and start-up benchmarks
+        from PySide6.QtCore import QTimer
+
+        QTimer.singleShot(int(quit_after), window.close)
     closed = asyncio.Event()
     app.aboutToQuit.connect(closed.set)
     window.closed.connect(closed.set)
