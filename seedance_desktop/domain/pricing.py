@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from seedance_desktop.domain.endpoints import (
     ASPECT_RATIOS,
     AUTO_DURATION_RANGE_S,
+    DURATIONS,
     OUTPUT_FPS,
     OUTPUT_SIZES,
     REFERENCE_VIDEO_PRICE_FACTOR,
@@ -71,7 +72,8 @@ def estimate(
 
 
 def _output_seconds(duration: object) -> tuple[float, float]:
-    if isinstance(duration, str) and duration.isdigit():
+    """A listed duration, else (auto or invalid) the whole range the model may pick."""
+    if isinstance(duration, str) and duration in DURATIONS and duration != "auto":
         seconds = float(duration)
         return seconds, seconds
     return float(AUTO_DURATION_RANGE_S[0]), float(AUTO_DURATION_RANGE_S[1])

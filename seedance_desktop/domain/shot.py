@@ -105,31 +105,23 @@ def shot_from_input(model_id: str, payload: Mapping[str, object]) -> Shot:
     validation can explain them.
     """
     endpoint = ENDPOINTS[model_id]
-
-    def text(name: str) -> str | None:
-        value = payload.get(name)
-        return value if isinstance(value, str) else None
-
-    def refs(name: str) -> tuple[str, ...]:
-        value = payload.get(name)
-        return tuple(v for v in value if isinstance(v, str)) if isinstance(value, list) else ()
-
-    return Shot(
-        mode=endpoint.mode,
-        fast=endpoint.tier is Tier.FAST,
-        prompt=str(payload.get("prompt", "")),
-        resolution=text("resolution"),
-        duration=payload.get("duration"),  # type: ignore[arg-type]
-        aspect_ratio=text("aspect_ratio"),
-        generate_audio=payload.get("generate_audio"),  # type: ignore[arg-type]
-        seed=payload.get("seed"),  # type: ignore[arg-type]
-        end_user_id=text("end_user_id"),
-        start_image=text("image_url"),
-        end_image=text("end_image_url"),
-        images=refs("image_urls"),
-        videos=refs("video_urls"),
-        audios=refs("audio_urls"),
-    )
+    data: dict[str, object] = {
+        "mode": endpoint.mode.value,
+        "fast": endpoint.tier is Tier.FAST,
+        "prompt": payload.get("prompt", ""),
+    }
+    for name in ("resolution", "duration", "aspect_ratio", "generate_audio", "seed", "end_user_id"):
+        if name in payload:
+            data[name] = payload[name]
+    renamed = {
+        "image_url": "start_image",
+        "end_image_url": "end_image",
+        "image_urls": "images",
+        "video_urls": "videos",
+        "audio_urls": "audios",
+    }
+    data.update({ours: payload[theirs] for theirs, ours in renamed.items() if theirs in payload})
+    return shot_from_json(data)
 
 
 def shot_to_json(shot: Shot) -> dict[str, object]:
@@ -157,7 +149,7 @@ def shot_from_json(data: Mapping[str, object]) -> Shot:
 
     def refs(name: str) -> tuple[str, ...]:
         value = data.get(name)
-        return tuple(str(v) for v in value) if isinstance(value, list) else ()
+        return tuple(v for v in value if isinstance(v, str)) if isinstance(value, list) else ()
 
     def optional_text(name: str) -> str | None:
         value = data.get(name)

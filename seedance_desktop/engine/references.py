@@ -18,20 +18,10 @@ from pathlib import Path
 
 from seedance_desktop.domain.media_info import MediaInfo
 from seedance_desktop.engine.database import Database
+from seedance_desktop.fal.storage import content_type_for
 
 _CHUNK = 1024 * 1024
 
-CONTENT_TYPES = {
-    "jpeg": "image/jpeg",
-    "png": "image/png",
-    "webp": "image/webp",
-    "gif": "image/gif",
-    "avif": "image/avif",
-    "mp4": "video/mp4",
-    "mov": "video/quicktime",
-    "mp3": "audio/mpeg",
-    "wav": "audio/wav",
-}
 _EXTENSIONS = {"jpeg": ".jpg", "mov": ".mov"}
 
 
@@ -71,8 +61,7 @@ def copy_into_store(source: Path, root: Path, info: MediaInfo) -> Blob:
         except BaseException:
             Path(temp_name).unlink(missing_ok=True)
             raise
-    content_type = CONTENT_TYPES.get(info.format, "application/octet-stream")
-    return Blob(sha, target, target.stat().st_size, content_type)
+    return Blob(sha, target, target.stat().st_size, content_type_for(target, info))
 
 
 class BlobIndex:

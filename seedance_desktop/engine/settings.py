@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass, fields
+from typing import TypeVar
 
 from seedance_desktop.engine.database import Database
 
@@ -29,6 +30,20 @@ class SettingsStore:
             )
 
 
+T = TypeVar("T")
+
+
+def _load(cls: type[T], store: SettingsStore, key: str) -> T:
+    """A settings dataclass from its saved JSON; unknown or broken values fall back to defaults."""
+    saved = store.get(key, {})
+    known = {f.name for f in fields(cls)}  # type: ignore[arg-type]
+    values = {k: v for k, v in saved.items() if k in known} if isinstance(saved, dict) else {}
+    try:
+        return cls(**values)
+    except TypeError:
+        return cls()
+
+
 @dataclass
 class EngineSettings:
     max_in_flight: int = 2  # fal's limit of running requests for new accounts
@@ -40,13 +55,7 @@ class EngineSettings:
 
     @classmethod
     def load(cls, store: SettingsStore) -> EngineSettings:
-        saved = store.get("engine", {})
-        known = {f.name for f in fields(cls)}
-        values = {k: v for k, v in saved.items() if k in known} if isinstance(saved, dict) else {}
-        try:
-            return cls(**values)
-        except TypeError:
-            return cls()
+        return _load(cls, store, "engine")
 
     def save(self, store: SettingsStore) -> None:
         store.set("engine", asdict(self))
@@ -63,13 +72,7 @@ class AppPreferences:
 
     @classmethod
     def load(cls, store: SettingsStore) -> AppPreferences:
-        saved = store.get("app", {})
-        known = {f.name for f in fields(cls)}
-        values = {k: v for k, v in saved.items() if k in known} if isinstance(saved, dict) else {}
-        try:
-            return cls(**values)
-        except TypeError:
-            return cls()
+        return _load(cls, store, "app")
 
     def save(self, store: SettingsStore) -> None:
         store.set("app", asdict(self))
