@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
@@ -46,7 +47,14 @@ def quick_shot(prompt: str = "A red fox runs through fresh snow", **changes: obj
 class EngineHarness:
     """One engine plus what tests look at: its events and its database."""
 
-    def __init__(self, paths: AppPaths, config: FalConfig, settings: EngineSettings) -> None:
+    def __init__(
+        self,
+        paths: AppPaths,
+        config: FalConfig,
+        settings: EngineSettings,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.clock = clock
         self.paths = paths.ensure()
         self.config = config
         self.settings = settings
@@ -64,6 +72,7 @@ class EngineHarness:
             self.config,
             events=bus,
             settings=EngineSettings(**vars(self.settings)),
+            clock=self.clock,
             probe_delays=(0.05, 0.2),
             requeue_delay_s=0.05,
         )

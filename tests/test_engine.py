@@ -428,3 +428,51 @@ def test_states_allow_only_the_designed_moves() -> None:
     assert not can_move(JobState.UNKNOWN_SUBMISSION, JobState.SUBMITTING)
     assert not can_move(JobState.DONE, JobState.QUEUED)
     assert set(TRANSITIONS) == set(JobState)
+
+
+class JumpyClock:
+    """Wall-clock time that the test can throw forwards or backwards, like a laptop waking up
+    in another time zone or a clock being corrected."""
+
+    def __init__(self) -> None:
+        self.offset = 0.0
+
+    def __call__(self) -> float:
+        import time
+
+        return time.time() + self.offset
+
+
+async def test_clock_jumps_lose_nothing_and_never_reuse_a_doubtful_upload(
+    simulator, tmp_path: Path
+) -> None:
+    from engine_fixtures import fal_config_for
+
+    from seedance_desktop.engine.settings import EngineSettings
+    from seedance_desktop.paths import AppPaths
+
+    clock = JumpyClock()
+    root = tmp_path / "app"
+    paths = AppPaths(root / "data", root / "cache", root / "config", root / "logs")
+    harness = EngineHarness(paths, fal_config_for(simulator.url), EngineSettings(), clock)
+    engine = await harness.start()
+    try:
+        image = make_image(tmp_path / "a.png", 800, 600)
+        shot = Shot(Mode.IMAGE_TO_VIDEO, prompt="pan left", resolution="480p", duration="4",
+                    start_image=str(image))  # fmt: skip
+        (first,) = await engine.enqueue(shot)
+        await harness.wait_for(first.id, {JobState.IN_PROGRESS, JobState.FETCHING, *FINAL})
+        clock.offset = -3 * 3600  # the clock goes back three hours mid-job
+        assert await harness.wait_for(first.id, FINAL) is JobState.DONE
+        (second,) = await engine.enqueue(shot)
+        assert await harness.wait_for(second.id, FINAL) is JobState.DONE
+        assert len(uploads(simulator)) == 2, "an upload from 'the future' is not trusted"
+        clock.offset = 30 * 24 * 3600  # a month later: the cached URL has expired
+        (third,) = await engine.enqueue(shot)
+        assert await harness.wait_for(third.id, FINAL) is JobState.DONE
+        assert len(uploads(simulator)) == 3
+        assert len(submits(simulator)) == 3
+        totals = engine.spend()
+        assert totals.month_usd >= 0 and totals.committed_usd == 0
+    finally:
+        await harness.stop()
