@@ -5,7 +5,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import pytest
+import hypothesis  # noqa: F401 - imported before Qt tests run: its plugin otherwise imports it
+import pytest  # late, at the summary, which has crashed CPython's compiler after qasync runs
 
 # Fixtures that start the bundled simulator on a real socket.
 pytest_plugins = ["sim_fixtures", "engine_fixtures"]

@@ -1,5 +1,7 @@
-"""The main window: compose on the left, the player and the library in the middle, the queue on
-the right. It observes the engine through the bridge and holds no business rules."""
+"""The main window: compose on the left, the player over the library in the middle, the queue on
+the right. Panels are built at once (composing works before the engine is ready and offline);
+the engine is attached when it has opened. The window observes the engine through the bridge and
+holds no business rules."""
 
 from __future__ import annotations
 
@@ -7,15 +9,21 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QByteArray, QSettings, Qt, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
-from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QSplitter, QStatusBar, QWidget
+from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QSplitter, QStatusBar
 
 from seedance_desktop import __version__
 from seedance_desktop.engine.events import EventBus
+from seedance_desktop.engine.settings import AppPreferences, EngineSettings
 from seedance_desktop.paths import AppPaths
 from seedance_desktop.ui.bridge import EngineBridge
+from seedance_desktop.ui.compose.panel import ComposePanel
+from seedance_desktop.ui.library_view import LibraryView
+from seedance_desktop.ui.player import PlayerWidget
+from seedance_desktop.ui.queue_panel import QueuePanel
 from seedance_desktop.ui.tasks import TaskRunner
 
 if TYPE_CHECKING:
+    from seedance_desktop.engine.library import LibraryEntry
     from seedance_desktop.runtime import Runtime
 
 
@@ -29,34 +37,56 @@ class MainWindow(QMainWindow):
         self.tasks = TaskRunner(self)
         self.bridge = EngineBridge(self.events, self)
         self.runtime: Runtime | None = None
+        self.preferences = AppPreferences()
         self.settings = QSettings(str(paths.config / "window.ini"), QSettings.Format.IniFormat)
         self.setWindowTitle("Seedance Desktop")
         self.resize(1400, 860)
 
+        self.compose = ComposePanel(paths, self.tasks, self)
+        self.player = PlayerWidget(self)
+        self.library = LibraryView(self.bridge, self.tasks, self)
+        self.queue = QueuePanel(self.bridge, self.tasks, self)
+        self.centre = QSplitter(Qt.Orientation.Vertical, self)
+        self.centre.setObjectName("centreSplitter")
+        self.centre.addWidget(self.player)
+        self.centre.addWidget(self.library)
         self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
         self.splitter.setObjectName("mainSplitter")
+        for panel in (self.compose, self.centre, self.queue):
+            self.splitter.addWidget(panel)
+        self.splitter.setSizes([460, 620, 360])
+        self.centre.setSizes([420, 380])
         self.setCentralWidget(self.splitter)
-        self._placeholder = QLabel("Opening your library…")
-        self._placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.splitter.addWidget(self._placeholder)
 
-        self.backend_badge = QLabel("")
+        self.backend_badge = QLabel("Starting…")
         self.backend_badge.setObjectName("backendBadge")
         status = QStatusBar(self)
         status.addPermanentWidget(self.backend_badge)
         self.setStatusBar(status)
         self.tasks.failed.connect(self._show_task_error)
+        self.compose.queued.connect(self._on_queued)
+        self.queue.openResult.connect(self.show_result)
+        self.library.selected.connect(self._play_entry)
+        self.library.reuseRequested.connect(self.compose.load_shot)
+        self.library.continueRequested.connect(self.compose.load_shot)
         self._build_menus()
         self._restore_layout()
 
     # Life cycle --------------------------------------------------------------------------------
 
     def attach(self, runtime: Runtime) -> None:
-        """The engine is ready: build the panels that need it."""
+        """The engine has opened: the panels that need it come alive."""
         self.runtime = runtime
-        self.backend_badge.setText(f"Backend: {runtime.backend.label}")
+        engine = runtime.engine
+        self.preferences = AppPreferences.load(engine.settings_store)
+        self.compose.attach(engine)
+        self.library.attach(engine)
+        self.queue.attach(engine)
+        self._show_backend()
         if runtime.notice:
-            QMessageBox.warning(self, "Seedance Desktop", runtime.notice)
+            box = QMessageBox(QMessageBox.Icon.Warning, "Seedance Desktop", runtime.notice)
+            box.setParent(self, box.windowFlags())
+            box.open()
         self.statusBar().showMessage("Ready", 3000)
 
     async def detach(self) -> None:
@@ -64,10 +94,40 @@ class MainWindow(QMainWindow):
         self.bridge.detach()
         self.runtime = None
 
-    def closeEvent(self, event: QCloseEvent) -> None:
+    def closeEvent(self, event: QCloseEvent) -> None:  # Qt's name
         self._save_layout()
         super().closeEvent(event)
         self.closed.emit()
+
+    def _show_backend(self) -> None:
+        assert self.runtime is not None
+        backend = self.runtime.backend
+        if backend.kind == "simulator":
+            self.backend_badge.setText("Simulator: nothing is billed · add a fal key in Settings")
+            self.backend_badge.setToolTip(
+                "With no fal key, Seedance Desktop runs on its bundled simulator, which makes "
+                "animatics. Add your key in Settings (Ctrl+,) to generate on fal."
+            )
+        else:
+            self.backend_badge.setText(f"Backend: {backend.label}")
+
+    # Results -----------------------------------------------------------------------------------
+
+    def show_result(self, job_id: int) -> None:
+        if self.runtime is None:
+            return
+        entry = self.runtime.engine.library.get(job_id)
+        if entry is None:
+            self.statusBar().showMessage("This job has no video in the library yet.", 5000)
+            return
+        self._play_entry(entry)
+
+    def _play_entry(self, entry: LibraryEntry) -> None:
+        self.player.load(entry.path, entry.thumbnail)
+
+    def _on_queued(self, jobs: list) -> None:
+        count = len(jobs)
+        self.statusBar().showMessage(f"Queued {count} job{'s' if count != 1 else ''}.", 5000)
 
     # Layout persistence ------------------------------------------------------------------------
 
@@ -75,44 +135,81 @@ class MainWindow(QMainWindow):
         geometry = self.settings.value("geometry")
         if isinstance(geometry, QByteArray):
             self.restoreGeometry(geometry)
-        state = self.settings.value("splitter")
-        if isinstance(state, QByteArray):
-            self.splitter.restoreState(state)
+        for splitter in (self.splitter, self.centre):
+            state = self.settings.value(splitter.objectName())
+            if isinstance(state, QByteArray):
+                splitter.restoreState(state)
 
     def _save_layout(self) -> None:
         self.settings.setValue("geometry", self.saveGeometry())
-        self.settings.setValue("splitter", self.splitter.saveState())
+        for splitter in (self.splitter, self.centre):
+            self.settings.setValue(splitter.objectName(), splitter.saveState())
         self.settings.sync()
 
     # Menus -------------------------------------------------------------------------------------
 
+    def _action(self, text: str, shortcut: QKeySequence | str | None, slot: object) -> QAction:
+        action = QAction(text, self)
+        if shortcut is not None:
+            action.setShortcut(QKeySequence(shortcut))
+        action.triggered.connect(slot)
+        self.addAction(action)
+        return action
+
     def _build_menus(self) -> None:
         file_menu = self.menuBar().addMenu("&File")
-        quit_action = QAction("&Quit", self)
-        quit_action.setShortcut(QKeySequence.StandardKey.Quit)
-        quit_action.triggered.connect(self.close)
-        file_menu.addAction(quit_action)
+        file_menu.addAction(self._action("&Settings…", "Ctrl+,", self.open_settings))
+        file_menu.addSeparator()
+        file_menu.addAction(self._action("&Quit", QKeySequence.StandardKey.Quit, self.close))
+        view = self.menuBar().addMenu("&View")
+        for number, label in enumerate(("Text to video", "Image to video", "Reference to video")):
+            view.addAction(
+                self._action(
+                    f"Compose: {label}",
+                    f"Ctrl+{number + 1}",
+                    lambda _=False, n=number: self.compose.tabs.setCurrentIndex(n),
+                )
+            )
+        view.addAction(self._action("Search the library", "Ctrl+F", self.library.focus_search))
         help_menu = self.menuBar().addMenu("&Help")
-        about = QAction("&About Seedance Desktop", self)
-        about.triggered.connect(self._about)
-        help_menu.addAction(about)
+        help_menu.addAction(self._action("&About Seedance Desktop", None, self._about))
+
+    def open_settings(self) -> None:
+        from seedance_desktop.ui.settings_dialog import SettingsDialog
+
+        if self.runtime is None:
+            self.statusBar().showMessage("Settings open once the library has loaded.", 4000)
+            return
+        engine = self.runtime.engine
+        dialog = SettingsDialog(
+            EngineSettings(**vars(engine.settings)),
+            self.preferences,
+            engine.fal_config,
+            self.tasks,
+            self,
+        )
+        dialog.saved.connect(self._apply_settings)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+        self.settings_dialog = dialog
+
+    def _apply_settings(self, engine_settings: EngineSettings, preferences: AppPreferences) -> None:
+        if self.runtime is None:
+            return
+        engine = self.runtime.engine
+        engine.update_settings(engine_settings)
+        preferences.save(engine.settings_store)
+        self.preferences = preferences
+        self.statusBar().showMessage("Settings saved.", 4000)
 
     def _about(self) -> None:
         box = QMessageBox(self)
         box.setWindowTitle("About Seedance Desktop")
         box.setText(
-            f"Seedance Desktop {__version__}\n\nMake videos with ByteDance Seedance 2.0 on fal."
+            f"Seedance Desktop {__version__}\n\nMake videos with ByteDance Seedance 2.0 on fal. "
+            "Every price shown is an estimate; fal bills the final amount."
         )
         box.open()
 
     def _show_task_error(self, what: str, message: str) -> None:
         self.statusBar().showMessage(f"{what}: {message}", 10_000)
-
-    def set_panels(self, *panels: QWidget) -> None:
-        """Replace the central panels (compose, centre, queue) keeping saved sizes."""
-        self._placeholder.setParent(None)
-        for panel in panels:
-            self.splitter.addWidget(panel)
-        state = self.settings.value("splitter")
-        if isinstance(state, QByteArray):
-            self.splitter.restoreState(state)

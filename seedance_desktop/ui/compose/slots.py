@@ -1,0 +1,384 @@
+"""Drop slots for references: drag and drop, paste, file picker, thumbnails, reordering.
+
+Probing and thumbnails run in worker threads; the window never waits for them. A group knows its
+kind, so a file of the wrong kind is refused with a message instead of sitting in the wrong slot.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from pathlib import Path
+
+from PySide6.QtCore import QMimeData, QSize, Qt, Signal
+from PySide6.QtGui import QDragEnterEvent, QDropEvent, QGuiApplication, QImage, QKeyEvent, QPixmap
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QFrame,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from seedance_desktop.domain.media_info import MediaInfo, MediaKind, ProbeFailure, ProbeResult
+from seedance_desktop.domain.tokens import token_text
+from seedance_desktop.domain.validation import Problem
+from seedance_desktop.media.frames import audio_waveform, image_thumbnail, poster_frame
+from seedance_desktop.media.probe import display_name, probe
+from seedance_desktop.media.references import is_remote
+from seedance_desktop.ui.tasks import TaskRunner
+
+_FILTERS = {
+    MediaKind.IMAGE: "Images (*.jpg *.jpeg *.png *.webp *.gif *.avif)",
+    MediaKind.VIDEO: "Videos (*.mp4 *.mov)",
+    MediaKind.AUDIO: "Audio (*.mp3 *.wav)",
+}
+_THUMB = QSize(112, 72)
+
+
+def _size_text(size: int) -> str:
+    return f"{size / 1024 / 1024:.1f} MB" if size >= 1024 * 1024 else f"{size / 1024:.0f} KB"
+
+
+def references_in(mime: QMimeData) -> list[str]:
+    """Local files and http(s) links carried by a drop or a paste."""
+    refs = [u.toLocalFile() if u.isLocalFile() else u.toString() for u in mime.urls()]
+    if not refs and mime.hasText():
+        refs = [line.strip() for line in mime.text().splitlines() if line.strip()]
+    return [r for r in refs if r and (is_remote(r) or Path(r).exists() or r.startswith("/"))]
+
+
+class Slot(QFrame):
+    """One slot: a thumbnail, the file's name, size and duration, its problems, a clear button."""
+
+    cleared = Signal()
+    tokenClicked = Signal()
+
+    def __init__(self, number: int, kind: MediaKind, title: str, parent: QWidget) -> None:
+        super().__init__(parent)
+        self.number = number
+        self.kind = kind
+        self.title = title
+        self.reference: str | None = None
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.setAcceptDrops(True)
+        self.thumb = QLabel()
+        self.thumb.setFixedSize(_THUMB)
+        self.thumb.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.name = QLabel()
+        self.details = QLabel()
+        self.problems = QLabel()
+        self.problems.setWordWrap(True)
+        self.token = QPushButton(token_text(kind, number))
+        self.token.setToolTip("Insert this reference's token into the prompt")
+        self.token.setFlat(True)
+        self.token.clicked.connect(self.tokenClicked)
+        self.clear_button = QPushButton("×")
+        self.clear_button.setFixedWidth(24)
+        self.clear_button.setToolTip("Clear this slot (Delete)")
+        self.clear_button.clicked.connect(self.cleared)
+        top = QHBoxLayout()
+        top.addWidget(self.token)
+        top.addStretch(1)
+        top.addWidget(self.clear_button)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addLayout(top)
+        layout.addWidget(self.thumb)
+        for label in (self.name, self.details, self.problems):
+            label.setMaximumWidth(_THUMB.width() + 20)
+            layout.addWidget(label)
+        self.show_empty()
+
+    def show_empty(self) -> None:
+        self.reference = None
+        self.thumb.setPixmap(QPixmap())
+        self.thumb.setText("Drop or\nclick to add")
+        self.name.setText("")
+        self.details.setText("")
+        self.problems.setText("")
+        self.token.setVisible(False)
+        self.clear_button.setVisible(False)
+        self.setAccessibleName(f"{self.title} {self.number}: empty")
+
+    def show_reference(self, reference: str) -> None:
+        self.reference = reference
+        name = reference if is_remote(reference) else display_name(reference)
+        self.name.setText(name if len(name) < 22 else name[:20] + "…")
+        self.name.setToolTip(reference)
+        self.thumb.setText("…")
+        self.details.setText("checking…" if not is_remote(reference) else "link")
+        self.token.setVisible(True)
+        self.clear_button.setVisible(True)
+        self.setAccessibleName(f"{self.title} {self.number}: {name}")
+
+    def show_info(self, info: ProbeResult) -> None:
+        if isinstance(info, ProbeFailure):
+            self.details.setText("")
+            self.show_problems([info.message], error=True)
+            return
+        parts = [_size_text(info.size_bytes)]
+        if info.width and info.height:
+            parts.append(f"{info.width}×{info.height}")
+        if info.duration_s is not None:
+            parts.append(f"{info.duration_s:.1f} s")
+        self.details.setText(" · ".join(parts))
+
+    def show_thumbnail(self, path: Path | None) -> None:
+        image = QImage(str(path)) if path else QImage()
+        if image.isNull():
+            self.thumb.setText(self.kind.value)
+            return
+        scaled = image.scaled(_THUMB, Qt.AspectRatioMode.KeepAspectRatio)
+        self.thumb.setPixmap(QPixmap.fromImage(scaled))
+
+    def show_problems(self, messages: list[str], *, error: bool) -> None:
+        colour = "#b3261e" if error else "#8a5a00"
+        self.problems.setText(f"<span style='color:{colour}'>{'<br>'.join(messages)}</span>")
+        self.problems.setToolTip("\n".join(messages))
+
+
+class SlotGroup(QWidget):
+    """A row of `capacity` slots of one kind (image, video or audio)."""
+
+    changed = Signal()
+    reordered = Signal(object)  # {old 1-based position: new position or None}
+    tokenRequested = Signal(str)
+    message = Signal(str)
+
+    def __init__(
+        self,
+        kind: MediaKind,
+        capacity: int,
+        title: str,
+        tasks: TaskRunner,
+        thumbnails: Path,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.kind = kind
+        self.capacity = capacity
+        self.title = title
+        self.tasks = tasks
+        self.thumbnails = thumbnails
+        self.setAcceptDrops(True)
+        self._refs: list[str] = []
+        self._media: dict[str, ProbeResult] = {}
+        self._thumbs: dict[str, Path | None] = {}
+        self._pending = 0
+        self.slots = [Slot(n + 1, kind, title, self) for n in range(capacity)]
+        grid = QGridLayout(self)
+        grid.setContentsMargins(0, 0, 0, 0)
+        columns = 5 if capacity > 3 else capacity
+        for index, slot in enumerate(self.slots):
+            grid.addWidget(slot, index // columns, index % columns)
+            slot.cleared.connect(lambda s=slot: self.remove(s.number - 1))
+            slot.tokenClicked.connect(
+                lambda s=slot: self.tokenRequested.emit(token_text(kind, s.number))
+            )
+            slot.installEventFilter(self)
+            slot.mousePressEvent = lambda _e, s=slot: self._clicked(s)  # type: ignore[method-assign]
+        self._render()
+
+    # Public API --------------------------------------------------------------------------------
+
+    def references(self) -> list[str]:
+        return list(self._refs)
+
+    def media(self) -> dict[str, ProbeResult]:
+        return {r: self._media[r] for r in self._refs if r in self._media}
+
+    def pending(self) -> int:
+        return self._pending
+
+    def set_references(self, refs: list[str]) -> None:
+        self._refs = []
+        self.add_references(refs)
+
+    def add_references(self, refs: list[str], at: int | None = None) -> None:
+        free = self.capacity - len(self._refs)
+        taken, left = refs[:free], refs[free:]
+        position = len(self._refs) if at is None else min(at, len(self._refs))
+        self._refs[position:position] = taken
+        if left:
+            self.message.emit(
+                f"{self.title}: only {self.capacity} fit; {len(left)} file(s) were left out."
+            )
+        for ref in taken:
+            if not is_remote(ref) and ref not in self._media:
+                self._pending += 1
+                self.tasks.run(self._inspect(ref), f"Reading {display_name(ref)}")
+        self._render()
+        self.changed.emit()
+
+    def remove(self, index: int) -> None:
+        if not 0 <= index < len(self._refs):
+            return
+        count = len(self._refs)
+        del self._refs[index]
+        mapping: dict[int, int | None] = {n: n for n in range(1, count + 1)}
+        mapping[index + 1] = None
+        for old in range(index + 2, count + 1):
+            mapping[old] = old - 1
+        self._render()
+        self.reordered.emit(mapping)
+        self.changed.emit()
+
+    def move(self, index: int, to: int) -> None:
+        if not (0 <= index < len(self._refs) and 0 <= to < len(self._refs)) or index == to:
+            return
+        order = list(range(1, len(self._refs) + 1))
+        order.insert(to, order.pop(index))
+        self._refs.insert(to, self._refs.pop(index))
+        self._render()
+        self.reordered.emit({old: new for new, old in enumerate(order, start=1)})
+        self.changed.emit()
+        self.slots[to].setFocus()
+
+    def clear(self) -> None:
+        if self._refs:
+            count = len(self._refs)
+            self._refs = []
+            self._render()
+            self.reordered.emit(dict.fromkeys(range(1, count + 1)))
+            self.changed.emit()
+
+    def set_problems(self, problems: dict[int, list[Problem]]) -> None:
+        for index, slot in enumerate(self.slots):
+            found = problems.get(index, [])
+            info = self._media.get(slot.reference or "")
+            if isinstance(info, ProbeFailure):
+                continue
+            if found:
+                slot.show_problems([p.message for p in found], error=any(p.is_error for p in found))
+            else:
+                slot.problems.setText("")
+                slot.problems.setToolTip("")
+
+    def paste(self) -> None:
+        """References from the clipboard: files, links, or picture data (saved as a PNG)."""
+        mime = QGuiApplication.clipboard().mimeData()
+        refs = references_in(mime)
+        if not refs and mime.hasImage() and self.kind is MediaKind.IMAGE:
+            image = QGuiApplication.clipboard().image()
+            if not image.isNull():
+                refs = [str(self._save_pasted(image))]
+        if refs:
+            self.add_references(refs)
+        else:
+            self.message.emit("The clipboard holds nothing that can go into these slots.")
+
+    def pick_files(self) -> None:
+        dialog = QFileDialog(
+            self, f"Add {self.title.lower()}", str(Path.home()), _FILTERS[self.kind]
+        )
+        dialog.setFileMode(QFileDialog.FileMode.ExistingFiles)
+        dialog.filesSelected.connect(self.add_references)
+        dialog.open()
+        self._dialog = dialog
+
+    # Events ------------------------------------------------------------------------------------
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # Qt's name
+        if event.mimeData().hasUrls() or event.mimeData().hasText():
+            event.acceptProposedAction()
+
+    def dragMoveEvent(self, event: QDragEnterEvent) -> None:  # Qt's name
+        event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:  # Qt's name
+        refs = references_in(event.mimeData())
+        if not refs:
+            self.message.emit("Only files and links can be dropped here.")
+            return
+        target = self.childAt(event.position().toPoint())
+        slot = next((s for s in self.slots if target is s or s.isAncestorOf(target)), None)
+        self.add_references(refs, at=None if slot is None else slot.number - 1)
+        event.acceptProposedAction()
+
+    def eventFilter(self, watched: object, event: object) -> bool:  # Qt's name
+        if isinstance(event, QKeyEvent) and event.type() == QKeyEvent.Type.KeyPress:
+            slot = watched if isinstance(watched, Slot) else None
+            if slot is not None and slot.reference is not None:
+                index = slot.number - 1
+                ctrl = event.modifiers() & Qt.KeyboardModifier.ControlModifier
+                if event.key() in (Qt.Key.Key_Delete, Qt.Key.Key_Backspace):
+                    self.remove(index)
+                    return True
+                if ctrl and event.key() == Qt.Key.Key_Left:
+                    self.move(index, index - 1)
+                    return True
+                if ctrl and event.key() == Qt.Key.Key_Right:
+                    self.move(index, index + 1)
+                    return True
+            if slot is not None and event.matches(QKeyEvent.StandardKey.Paste):  # type: ignore[attr-defined]
+                self.paste()
+                return True
+            if slot is not None and event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Space):
+                self._clicked(slot)
+                return True
+        return super().eventFilter(watched, event)  # type: ignore[arg-type]
+
+    # Internals ---------------------------------------------------------------------------------
+
+    def _clicked(self, slot: Slot) -> None:
+        slot.setFocus()
+        if slot.reference is None:
+            self.pick_files()
+
+    def _render(self) -> None:
+        for index, slot in enumerate(self.slots):
+            if index < len(self._refs):
+                ref = self._refs[index]
+                slot.show_reference(ref)
+                if ref in self._media:
+                    slot.show_info(self._media[ref])
+                if ref in self._thumbs:
+                    slot.show_thumbnail(self._thumbs[ref])
+            else:
+                slot.show_empty()
+
+    async def _inspect(self, ref: str) -> None:
+        try:
+            info = await asyncio.to_thread(probe, ref)
+            if isinstance(info, MediaInfo) and info.kind is not self.kind:
+                self._refs = [r for r in self._refs if r != ref]
+                self.message.emit(
+                    f"{display_name(ref)} is {'an' if info.kind.value[0] in 'aeiou' else 'a'} "
+                    f"{info.kind.value}; drop it on the {info.kind.value} slots."
+                )
+                self._render()
+                self.changed.emit()
+                return
+            self._media[ref] = info
+            self._render()
+            self.changed.emit()
+            if isinstance(info, MediaInfo):
+                self._thumbs[ref] = await asyncio.to_thread(self._thumbnail, ref, info)
+                self._render()
+        finally:
+            self._pending -= 1
+
+    def _thumbnail(self, ref: str, info: MediaInfo) -> Path | None:
+        key = hashlib.sha256(ref.encode("utf-8", "surrogateescape")).hexdigest()[:24]
+        out = self.thumbnails / f"slot-{key}.{'png' if info.kind is MediaKind.AUDIO else 'jpg'}"
+        try:
+            if info.kind is MediaKind.IMAGE:
+                return image_thumbnail(Path(ref), out, max_side=160)
+            if info.kind is MediaKind.VIDEO:
+                return poster_frame(Path(ref), out, max_side=160)
+            return audio_waveform(Path(ref), out, width=160, height=64)
+        except Exception:
+            return None
+
+    def _save_pasted(self, image: QImage) -> Path:
+        folder = self.thumbnails / "pasted"
+        folder.mkdir(parents=True, exist_ok=True)
+        data = bytes(image.constBits())  # type: ignore[call-overload]
+        path = folder / f"pasted-{hashlib.sha256(data).hexdigest()[:16]}.png"
+        image.save(str(path), "PNG")
+        return path
