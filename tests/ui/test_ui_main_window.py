@@ -7,11 +7,10 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+from dnd import drop_files
 from engine_fixtures import eventually, fal_config_for
 from media_factory import make_image, make_video
-from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
-from PySide6.QtGui import QDropEvent
-from PySide6.QtWidgets import QApplication
+from PySide6.QtCore import Qt
 
 from seedance_desktop.backend import Backend
 from seedance_desktop.engine.states import JobState
@@ -35,32 +34,6 @@ async def open_window(
         finally:
             await window.detach()
     window.close()
-
-
-def drop_files(widget, paths: list[Path]) -> None:
-    mime = QMimeData()
-    mime.setUrls([QUrl.fromLocalFile(str(p)) for p in paths])
-    centre = QPointF(widget.rect().center())
-    for kind in ("enter", "drop"):
-        if kind == "enter":
-            from PySide6.QtGui import QDragEnterEvent
-
-            event = QDragEnterEvent(
-                QPoint(int(centre.x()), int(centre.y())),
-                Qt.DropAction.CopyAction,
-                mime,
-                Qt.MouseButton.LeftButton,
-                Qt.KeyboardModifier.NoModifier,
-            )
-        else:
-            event = QDropEvent(
-                centre,
-                Qt.DropAction.CopyAction,
-                mime,
-                Qt.MouseButton.LeftButton,
-                Qt.KeyboardModifier.NoModifier,
-            )
-        QApplication.sendEvent(widget, event)
 
 
 async def test_drop_queue_wait_and_play(qtbot, simulator, app_paths: AppPaths, tmp_path) -> None:
@@ -107,11 +80,11 @@ async def test_closing_with_jobs_in_flight_and_resuming(
 ) -> None:
     from engine_fixtures import quick_shot
 
-    async with open_window(qtbot, simulator, app_paths) as (window, runtime):
+    async with open_window(qtbot, simulator, app_paths) as (_window, runtime):
         (job,) = await runtime.engine.enqueue(quick_shot("a long take #sim:slow"))
         await eventually(lambda: runtime.engine.jobs.get(job.id).state is JobState.IN_PROGRESS)
     # closed with the job running at "fal"; the next start picks it up
-    async with open_window(qtbot, simulator, app_paths) as (window, runtime):
+    async with open_window(qtbot, simulator, app_paths) as (_window, runtime):
         engine = runtime.engine
         await eventually(lambda: engine.jobs.get(job.id).state is JobState.DONE, timeout=60)
         submits = [e for e in simulator.log if e.method == "POST" and e.model_id]

@@ -11,7 +11,15 @@ import hashlib
 from pathlib import Path
 
 from PySide6.QtCore import QMimeData, QSize, Qt, Signal
-from PySide6.QtGui import QDragEnterEvent, QDropEvent, QGuiApplication, QImage, QKeyEvent, QPixmap
+from PySide6.QtGui import (
+    QDragEnterEvent,
+    QDropEvent,
+    QGuiApplication,
+    QImage,
+    QKeyEvent,
+    QKeySequence,
+    QPixmap,
+)
 from PySide6.QtWidgets import (
     QFileDialog,
     QFrame,
@@ -315,7 +323,7 @@ class SlotGroup(QWidget):
                 if ctrl and event.key() == Qt.Key.Key_Right:
                     self.move(index, index + 1)
                     return True
-            if slot is not None and event.matches(QKeyEvent.StandardKey.Paste):  # type: ignore[attr-defined]
+            if slot is not None and event.matches(QKeySequence.StandardKey.Paste):
                 self.paste()
                 return True
             if slot is not None and event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Space):
