@@ -1,0 +1,204 @@
+"""The queue panel, the player and the library view against the real engine and simulator."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from engine_fixtures import eventually, quick_shot
+from media_factory import make_video
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QMessageBox
+
+from seedance_desktop.domain.endpoints import Mode
+from seedance_desktop.engine.library import LibraryFilter
+from seedance_desktop.engine.states import JobState
+from seedance_desktop.ui.bridge import EngineBridge
+from seedance_desktop.ui.library_view import LibraryView
+from seedance_desktop.ui.player import PlayerWidget
+from seedance_desktop.ui.queue_panel import QueuePanel, ordinal, progress_text
+from seedance_desktop.ui.tasks import TaskRunner
+
+
+def queue_panel(qtbot, engine) -> QueuePanel:
+    panel = QueuePanel(EngineBridge(engine.events), TaskRunner())
+    qtbot.addWidget(panel)
+    panel.attach(engine)
+    return panel
+
+
+def row_text(panel: QueuePanel, job_id: int) -> str:
+    return panel.items[job_id].text(1)
+
+
+def select(panel: QueuePanel, job_id: int) -> None:
+    panel.tree.setCurrentItem(panel.items[job_id])
+
+
+async def test_jobs_move_to_done_and_notify(qtbot, ui_engine) -> None:
+    engine = ui_engine.engine
+    panel = queue_panel(qtbot, engine)
+    (job,) = await engine.enqueue(quick_shot("A kite over dunes"))
+    assert job.id in panel.items
+    await ui_engine.wait_for(job.id, {JobState.DONE})
+    await eventually(lambda: row_text(panel, job.id) == "Done")
+    assert panel.items[job.id].text(2).startswith("$")
+    assert ("Video ready", "A kite over dunes") in panel.notifier.shown
+    assert ("Queue done", "Every queued job has finished.") in panel.notifier.shown
+    opened: list[int] = []
+    panel.openResult.connect(opened.append)
+    select(panel, job.id)
+    panel.actions["open"].trigger()
+    assert opened == [job.id]
+
+
+async def test_cancel_retry_and_remove(qtbot, ui_engine) -> None:
+    engine = ui_engine.engine
+    panel = queue_panel(qtbot, engine)
+    panel.pause_button.click()
+    assert engine.settings.paused and panel.pause_button.text() == "Resume queue"
+    (job,) = await engine.enqueue(quick_shot())
+    select(panel, job.id)
+    assert panel.actions["cancel"].isEnabled()
+    panel.show()
+    panel.activateWindow()
+    await eventually(panel.isActiveWindow)
+    panel.tree.setFocus()
+    qtbot.keyClick(panel.tree, Qt.Key.Key_Period, Qt.KeyboardModifier.ControlModifier)
+    await ui_engine.wait_for(job.id, {JobState.CANCELLED})
+    await eventually(lambda: row_text(panel, job.id) == "Cancelled")
+    panel.pause_button.click()
+    assert not engine.settings.paused
+    (bad,) = await engine.enqueue(quick_shot("forbidden #sim:content_policy"))
+    await ui_engine.wait_for(bad.id, {JobState.FAILED})
+    await eventually(lambda: row_text(panel, bad.id).startswith("Failed:"))
+    assert any(title == "Job failed" for title, _ in panel.notifier.shown)
+    select(panel, bad.id)
+    panel.actions["retry"].trigger()
+    await eventually(lambda: engine.jobs.get(bad.id).attempt == 2)
+    await ui_engine.wait_for(bad.id, {JobState.FAILED})
+    select(panel, job.id)
+    panel.actions["remove"].trigger()
+    await eventually(lambda: job.id not in panel.items)
+
+
+async def test_cancelling_at_fal_asks_first(qtbot, ui_engine) -> None:
+    engine = ui_engine.engine
+    panel = queue_panel(qtbot, engine)
+    (job,) = await engine.enqueue(quick_shot("long #sim:slow"))
+    await ui_engine.wait_for(job.id, {JobState.IN_PROGRESS})
+    await eventually(lambda: engine.jobs.get(job.id).state is JobState.IN_PROGRESS)
+    select(panel, job.id)
+    panel.actions["cancel"].trigger()
+    box = panel._message
+    assert isinstance(box, QMessageBox) and "billed" in box.text()
+    box.accept()
+    await ui_engine.wait_for(job.id, {JobState.CANCELLED})
+
+
+async def test_offline_banner_and_logs(qtbot, ui_engine, simulator) -> None:
+    engine = ui_engine.engine
+    panel = queue_panel(qtbot, engine)
+    panel.show()
+    simulator.go_offline()
+    (job,) = await engine.enqueue(quick_shot())
+    await eventually(lambda: not engine.connectivity.online)
+    assert panel.offline_banner.isVisible()
+    simulator.go_online()
+    await ui_engine.wait_for(job.id, {JobState.DONE})
+    await eventually(lambda: not panel.offline_banner.isVisible())
+    select(panel, job.id)
+    panel.actions["logs"].trigger()
+    text = panel.logs_dialog.findChild(type(panel.logs_dialog.children()[-1])).toPlainText()
+    assert "Done" in text and "Queued" in text
+
+
+def test_progress_words() -> None:
+    assert [ordinal(n) for n in (1, 2, 3, 4, 11, 22)] == [
+        "1st",
+        "2nd",
+        "3rd",
+        "4th",
+        "11th",
+        "22nd",
+    ]
+    assert callable(progress_text)
+
+
+async def test_the_player_shows_frames_and_the_poster_at_the_end(qtbot, tmp_path: Path) -> None:
+    from seedance_desktop.media.frames import poster_frame
+
+    video = make_video(tmp_path / "clip.mp4", 320, 240, seconds=1.0, color=(200, 30, 30))
+    poster = poster_frame(video, tmp_path / "poster.jpg")
+    player = PlayerWidget()
+    qtbot.addWidget(player)
+    assert player.available, player.notice.text()
+    player.load(video, poster)
+    assert player.has_frame()  # the poster, before anything plays
+    player.surface.image = player.surface.image.__class__()
+    await eventually(lambda: player.has_frame(), timeout=15)
+    player.player.setPlaybackRate(4.0)
+    player.toggle()
+    await eventually(lambda: player.play_button.text() == "Play" and player.seek.value() > 0, 20)
+    assert player.surface.image.size() == player._poster.size()
+    assert "/ 0:01" in player.time.text()
+
+
+async def test_the_player_without_multimedia_keeps_the_rest(qtbot, tmp_path: Path) -> None:
+    player = PlayerWidget()
+    qtbot.addWidget(player)
+    player._start_multimedia(loader=lambda: (None, "libpulse.so.0: cannot open shared object"))
+    assert not player.available
+    assert "libpulse" in player.notice.text()
+    player.load(tmp_path / "missing.mp4")
+    assert player.external.isEnabled() and player.folder.isEnabled()
+    player.toggle()  # nothing to play, nothing breaks
+
+
+async def test_library_search_star_reuse_continue_export_delete(
+    qtbot, ui_engine, tmp_path: Path
+) -> None:
+    engine = ui_engine.engine
+    fox = (await engine.enqueue(quick_shot("A red fox in snow", seed=5)))[0]
+    owl = (await engine.enqueue(quick_shot("An owl at dusk", seed=6)))[0]
+    for job in (fox, owl):
+        await ui_engine.wait_for(job.id, {JobState.DONE})
+    view = LibraryView(EngineBridge(engine.events), TaskRunner())
+    qtbot.addWidget(view)
+    view.attach(engine)
+    assert view.grid.count() == 2
+    assert not view.grid.item(0).icon().isNull()
+    view.search.setText("fox")
+    await eventually(lambda: view.grid.count() == 1)
+    view.grid.setCurrentRow(0)
+    entry = view.current_entry()
+    assert entry is not None and entry.job_id == fox.id
+    assert "Seed: 5" in view.details.text() and str(entry.request_id) in view.details.text()
+
+    shots: list = []
+    view.reuseRequested.connect(shots.append)
+    view.buttons["reuse"].click()
+    assert shots[-1].prompt == "A red fox in snow" and shots[-1].seed == 5
+    view.continueRequested.connect(shots.append)
+    view.buttons["continue"].click()
+    await eventually(lambda: shots[-1].mode is Mode.IMAGE_TO_VIDEO)
+    assert Path(shots[-1].start_image).exists()
+
+    view.export_to(tmp_path / "out", [fox.id])
+    await eventually(lambda: len(getattr(view, "exported", [])) == 1)
+    view.export_to(tmp_path / "out", [fox.id])
+    await eventually(lambda: len(list((tmp_path / "out").glob("*.mp4"))) == 2)
+
+    view.buttons["star"].click()
+    assert engine.library.list(LibraryFilter(starred=True))[0].job_id == fox.id
+    view.search.clear()
+    view.starred.setChecked(True)
+    await eventually(lambda: view.grid.count() == 1)
+    view.starred.setChecked(False)
+    await eventually(lambda: view.grid.count() == 2)
+    for row in range(view.grid.count()):
+        if view.grid.item(row).data(Qt.ItemDataRole.UserRole) == owl.id:
+            view.grid.setCurrentRow(row)
+    view.buttons["delete"].click()
+    view.confirm.accept()
+    assert engine.library.get(owl.id) is None
+    assert view.grid.count() == 1
