@@ -184,8 +184,11 @@ class ModeTab(QWidget):
         media = self.media()
         plan = plan_shot(self.shot(), media)
         self.plan = plan
-        kind = "estimate" if not plan.estimate.is_range else "estimate, auto duration"
-        self.estimate.setText(f"{plan.estimate} ({kind})")
+        self.estimate.setText(f"{plan.estimate} (estimate)")
+        self.estimate.setToolTip(
+            "fal bills the final amount. A range means the length or the shape is left to the "
+            "model (auto)."
+        )
         self.problems.clear()
         for problem in plan.problems:
             item = QListWidgetItem(("⛔ " if problem.is_error else "⚠ ") + problem.message)

@@ -44,7 +44,7 @@ _FILTERS = {
     MediaKind.VIDEO: "Videos (*.mp4 *.mov)",
     MediaKind.AUDIO: "Audio (*.mp3 *.wav)",
 }
-_THUMB = QSize(112, 72)
+_THUMB = QSize(104, 64)
 
 
 def _size_text(size: int) -> str:
@@ -181,7 +181,7 @@ class SlotGroup(QWidget):
         self.slots = [Slot(n + 1, kind, title, self) for n in range(capacity)]
         grid = QGridLayout(self)
         grid.setContentsMargins(0, 0, 0, 0)
-        columns = 5 if capacity > 3 else capacity
+        columns = min(capacity, 3)
         for index, slot in enumerate(self.slots):
             grid.addWidget(slot, index // columns, index % columns)
             slot.cleared.connect(lambda s=slot: self.remove(s.number - 1))
