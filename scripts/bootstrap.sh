@@ -29,6 +29,8 @@ SYSTEM_NEEDS=(
   "xvfb:/usr/bin/Xvfb"
   "xauth:/usr/bin/xauth"
   "curl:/usr/bin/curl"
+  "desktop-file-utils:/usr/bin/desktop-file-validate"
+  "appstream:/usr/bin/appstreamcli"
 )
 
 missing=()

@@ -12,6 +12,7 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +44,10 @@ def run_window(argv: Sequence[str] | None = None) -> int:
     app.setApplicationName("Seedance Desktop")
     app.setOrganizationName("Seedance Desktop")
     app.setApplicationVersion(__version__)
-    app.setDesktopFileName("seedance-desktop")
+    app.setDesktopFileName("io.github.seedance_desktop.SeedanceDesktop")
+    from PySide6.QtGui import QIcon
+
+    app.setWindowIcon(QIcon(str(Path(__file__).parent / "resources" / "icon.svg")))
     # The window closing ends `_main` (which stops the engine cleanly), not Qt's loop directly.
     app.setQuitOnLastWindowClosed(False)
     with asyncio.Runner(loop_factory=lambda: qasync.QEventLoop(app)) as runner:
