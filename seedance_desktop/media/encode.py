@@ -2,6 +2,10 @@
 
 The writer puts everything in a temporary file beside the target and renames it into place only
 when the file is complete, so a crash never leaves a partial file under the final name.
+
+Same frames and samples in, same bytes out: x264 runs on one thread (its output depends on the
+thread count) with macroblock-tree rate control off, because this x264 build's mbtree reads
+uninitialised memory on some sizes (e.g. 864×496) and then differs from run to run.
 """
 
 from __future__ import annotations
@@ -18,13 +22,38 @@ import numpy as np
 
 AUDIO_RATE = 48_000
 _AAC_FRAME = 1024
+_LAYOUTS = {1: "mono", 2: "stereo"}
+
+
+def _layout(channels: int) -> str:
+    if channels not in _LAYOUTS:
+        raise ValueError("audio must have 1 or 2 channels")
+    return _LAYOUTS[channels]
+
+
+def _as_channels(samples: np.ndarray, channels: int) -> np.ndarray:
+    """float32 samples shaped (channels, n) from mono (n,) or (any channels, n)."""
+    data = np.asarray(samples, dtype=np.float32)
+    if data.ndim == 1:
+        data = data[None, :]
+    if data.ndim != 2:
+        raise ValueError("audio samples must be (n,) or (channels, n)")
+    if data.shape[0] == channels:
+        return data
+    if channels == 1:
+        return data.mean(axis=0, keepdims=True)
+    if data.shape[0] == 1:
+        return np.repeat(data, channels, axis=0)
+    return data[:channels]
 
 
 class Mp4Writer:
     """`with Mp4Writer(path, w, h) as out: out.add_frame(rgb); out.add_audio(samples)`.
 
-    Video frames are RGB uint8 arrays (height × width × 3); audio is float32 mono or
-    (channels × n) samples at AUDIO_RATE. The audio is cut or padded to the video's length.
+    Video frames are RGB uint8 arrays (height × width × 3). Audio is float32, mono (n,) or
+    (channels × n), at `sample_rate`; it is written at close, cut or padded with silence to the
+    video's exact length (the last AAC frame is a short one). `with_audio=False` writes no audio
+    stream at all.
     """
 
     def __init__(
@@ -35,79 +64,105 @@ class Mp4Writer:
         *,
         fps: int = 24,
         with_audio: bool = True,
+        sample_rate: int = AUDIO_RATE,
+        channels: int = 2,
         crf: int = 26,
     ) -> None:
-        if width % 2 or height % 2:
-            raise ValueError("H.264 in yuv420p needs even sizes")
+        if width <= 0 or height <= 0 or width % 2 or height % 2:
+            raise ValueError(f"H.264 in yuv420p needs even, positive sizes, not {width}×{height}")
         self.path = Path(path)
         self.width, self.height, self.fps = width, height, fps
+        self.sample_rate, self.channels = sample_rate, channels
         self.with_audio = with_audio
         self._frames = 0
         self._audio: list[np.ndarray] = []
         handle, temp = tempfile.mkstemp(dir=self.path.parent, prefix=".render-", suffix=".mp4")
         os.close(handle)
         self._temp = Path(temp)
-        self._container = av.open(
-            str(self._temp), "w", format="mp4", options={"movflags": "+faststart"}
-        )
-        # No creation time or encoder string that changes between runs: same input, same bytes.
-        self._container.metadata.clear()
-        video = self._container.add_stream("libx264", rate=fps)
-        video.width, video.height, video.pix_fmt = width, height, "yuv420p"
-        video.options = {"preset": "veryfast", "crf": str(crf)}
-        self._video = video
-        self._audio_stream = None
-        if with_audio:
-            audio = self._container.add_stream("aac", rate=AUDIO_RATE)
-            audio.layout = "stereo"
-            self._audio_stream = audio
+        try:
+            self._container = av.open(
+                str(self._temp), "w", format="mp4", options={"movflags": "+faststart"}
+            )
+            self._container.metadata.clear()  # no creation time: same input, same bytes
+            video = self._container.add_stream("libx264", rate=fps)
+            video.width, video.height, video.pix_fmt = width, height, "yuv420p"
+            video.options = {
+                "preset": "veryfast",
+                "crf": str(crf),
+                "threads": "1",
+                "x264-params": "mbtree=0",
+            }
+            self._video = video
+            self._audio_stream = None
+            if with_audio:
+                audio = self._container.add_stream("aac", rate=sample_rate)
+                audio.layout = _layout(channels)
+                self._audio_stream = audio
+        except BaseException:
+            self._temp.unlink(missing_ok=True)
+            raise
+
+    @property
+    def frame_count(self) -> int:
+        return self._frames
+
+    @property
+    def duration_s(self) -> float:
+        return self._frames / self.fps
 
     def add_frame(self, rgb: np.ndarray) -> None:
+        if rgb.shape != (self.height, self.width, 3) or rgb.dtype != np.uint8:
+            raise ValueError(f"expected a {self.height}×{self.width}×3 uint8 frame")
         frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(rgb), format="rgb24")
         # One swscale thread: its sliced conversion is not bit-exact from run to run.
         frame = frame.reformat(format="yuv420p", threads=1)
         frame.pts = self._frames
+        frame.time_base = Fraction(1, self.fps)
         self._frames += 1
         for packet in self._video.encode(frame):
             self._container.mux(packet)
 
     def add_audio(self, samples: np.ndarray) -> None:
         """Queue sound; it is written at close, trimmed to the video's exact length."""
-        data = np.asarray(samples, dtype=np.float32)
-        self._audio.append(np.vstack([data, data]) if data.ndim == 1 else data[:2])
-
-    @property
-    def duration_s(self) -> float:
-        return self._frames / self.fps
+        self._audio.append(_as_channels(samples, self.channels))
 
     def _write_audio(self) -> None:
         assert self._audio_stream is not None
-        total = round(self.duration_s * AUDIO_RATE)
-        sound = np.concatenate(self._audio, axis=1) if self._audio else np.zeros((2, 0), np.float32)
+        total = round(self._frames * self.sample_rate / self.fps)
+        if self._audio:
+            sound = np.concatenate(self._audio, axis=1)
+        else:
+            sound = np.zeros((self.channels, 0), np.float32)
         if sound.shape[1] < total:
             sound = np.pad(sound, ((0, 0), (0, total - sound.shape[1])))
-        sound = np.ascontiguousarray(np.clip(sound[:, :total], -1.0, 1.0))
+        sound = np.clip(sound[:, :total], -1.0, 1.0)
+        layout = _layout(self.channels)
         for start in range(0, total, _AAC_FRAME):
             piece = np.ascontiguousarray(sound[:, start : start + _AAC_FRAME])
-            frame = av.AudioFrame.from_ndarray(piece, format="fltp", layout="stereo")
-            frame.sample_rate = AUDIO_RATE
+            frame = av.AudioFrame.from_ndarray(piece, format="fltp", layout=layout)
+            frame.sample_rate = self.sample_rate
             frame.pts = start
-            frame.time_base = Fraction(1, AUDIO_RATE)
+            frame.time_base = Fraction(1, self.sample_rate)
             for packet in self._audio_stream.encode(frame):
                 self._container.mux(packet)
         for packet in self._audio_stream.encode():
             self._container.mux(packet)
 
     def close(self) -> Path:
-        for packet in self._video.encode():
-            self._container.mux(packet)
-        if self._audio_stream is not None:
-            self._write_audio()
-        self._container.close()
-        with self._temp.open("rb") as done:
-            os.fsync(done.fileno())
-        self._temp.chmod(0o644)
-        self._temp.replace(self.path)
+        """Finish the file and move it into place; on any failure the temp file is removed."""
+        try:
+            for packet in self._video.encode():
+                self._container.mux(packet)
+            if self._audio_stream is not None:
+                self._write_audio()
+            self._container.close()
+            with self._temp.open("rb") as done:
+                os.fsync(done.fileno())
+            self._temp.chmod(0o644)
+            self._temp.replace(self.path)
+        except BaseException:
+            self.abort()
+            raise
         return self.path
 
     def abort(self) -> None:
@@ -130,23 +185,35 @@ class Mp4Writer:
             self.abort()
 
 
-def read_audio(path: Path, seconds: float | None = None) -> np.ndarray:
-    """Decode a sound (or a video's sound) into float32 stereo samples at AUDIO_RATE."""
-    resampler = av.AudioResampler(format="fltp", layout="stereo", rate=AUDIO_RATE)
-    limit = None if seconds is None else round(seconds * AUDIO_RATE)
+def read_audio(
+    path: Path, seconds: float | None = None, *, rate: int = AUDIO_RATE, channels: int = 2
+) -> np.ndarray:
+    """Decode a sound (or a video's sound) into float32 samples shaped (channels, n) at `rate`.
+
+    `seconds` stops decoding once that much is read. A file without sound gives zero samples;
+    an unreadable file raises av.error.FFmpegError (or OSError).
+    """
+    limit = None if seconds is None else round(seconds * rate)
     chunks: list[np.ndarray] = []
     got = 0
     with av.open(str(path)) as container:
         if not container.streams.audio:
-            return np.zeros((2, 0), np.float32)
+            return np.zeros((channels, 0), np.float32)
+        # Mono is copied to both sides at full level (FFmpeg's upmix would lower it by 3 dB).
+        source = container.streams.audio[0].codec_context.layout.nb_channels
+        decoded = 1 if source == 1 else channels
+        resampler = av.AudioResampler(format="fltp", layout=_layout(decoded), rate=rate)
         for frame in container.decode(audio=0):
+            frame.pts = None  # resample by sample count; odd timestamps must not add gaps
             for out in resampler.resample(frame):
-                chunk = out.to_ndarray()
-                chunks.append(chunk)
-                got += chunk.shape[1]
+                chunks.append(out.to_ndarray())
+                got += chunks[-1].shape[1]
             if limit is not None and got >= limit:
                 break
+        else:
+            chunks.extend(out.to_ndarray() for out in resampler.resample(None))
     if not chunks:
-        return np.zeros((2, 0), np.float32)
-    sound = np.concatenate(chunks, axis=1).astype(np.float32)
+        return np.zeros((channels, 0), np.float32)
+    sound = np.concatenate(chunks, axis=1).astype(np.float32, copy=False)
+    sound = _as_channels(sound, channels)
     return sound if limit is None else sound[:, :limit]

@@ -1,9 +1,18 @@
 """The simulator's renderer: an animatic of the request, not a blank clip.
 
-It shows the prompt, the seed and the references (the start frame moving to the end frame in image
-to video; the reference images and frames of the reference videos in reference to video), with the
-reference audio as the soundtrack, a generated chord otherwise, or no sound at all when audio is
-off. The same spec gives the same file. Static layers are drawn once; each frame is cheap numpy.
+What it shows:
+- text to video: the prompt on a seed-coloured background that pans slowly;
+- image to video: the start frame (cover-fitted) cross-fading to the end frame with a slow push-in,
+  or a Ken Burns push-in on the start frame alone;
+- reference to video: a slideshow of the reference images and of stills taken from the reference
+  videos, with a strip of thumbnails; unreadable files become placeholder tiles.
+Always: the wrapped prompt, a "SIMULATED · seed N" label and a progress bar.
+
+Sound: the reference audio (concatenated, cut or padded with silence to the clip) when given, else a
+seed-chosen chord. With `generate_audio=False` the file has NO audio stream, as we expect of fal.
+
+Static layers are drawn once; each frame is a few C-speed Pillow operations. The same spec (and
+the same input files) gives a byte-identical file.
 """
 
 from __future__ import annotations
@@ -11,8 +20,9 @@ from __future__ import annotations
 import colorsys
 import logging
 import random
-import textwrap
+from collections.abc import Callable
 from dataclasses import dataclass
+from fractions import Fraction
 from pathlib import Path
 
 import av
@@ -22,6 +32,13 @@ from PIL import Image, ImageDraw, ImageFont, ImageOps
 from seedance_desktop.media.encode import AUDIO_RATE, Mp4Writer, read_audio
 
 log = logging.getLogger(__name__)
+
+Font = ImageFont.FreeTypeFont | ImageFont.ImageFont
+Scene = Callable[[float], Image.Image]
+
+_HOLD = 0.15  # image to video: share of the clip held on the start (and on the end) frame
+_FADE = 0.3  # slideshow: share of each picture's time spent dissolving into the next
+_STILLS_PER_VIDEO = 3
 
 
 @dataclass(frozen=True)
@@ -44,19 +61,26 @@ def render(spec: RenderSpec, out_path: Path) -> Path:
     """Render the animatic to `out_path` (blocking; run it in a worker thread)."""
     frames = max(1, round(spec.duration_s * spec.fps))
     rng = random.Random(spec.seed)
-    background = _background(spec, rng)
-    pictures = _pictures(spec)
-    overlay, alpha = _overlay(spec)
+    hue = rng.random()
+    size = (spec.width, spec.height)
+    pictures, thumbnails = _pictures(spec)
+    scene = _scene(spec, pictures, hue)
+    overlay = _overlay(spec, thumbnails)
+    bar = max(2, spec.height // 120)
+    out_path = Path(out_path)
     out_path.parent.mkdir(parents=True, exist_ok=True)
     with Mp4Writer(
         out_path, spec.width, spec.height, fps=spec.fps, with_audio=spec.generate_audio
     ) as out:
         for index in range(frames):
             progress = index / max(frames - 1, 1)
-            frame = _scene(spec, background, pictures, progress)
-            _blend(frame, overlay, alpha)
-            _progress_bar(frame, progress)
-            out.add_frame(frame)
+            frame = scene(progress)
+            for layer, position in overlay:
+                frame.paste(layer, position, layer)
+            done = round(size[0] * progress)
+            if done:
+                frame.paste((255, 255, 255), (0, size[1] - bar, done, size[1]))
+            out.add_frame(np.asarray(frame))
         if spec.generate_audio:
             out.add_audio(_soundtrack(spec, frames / spec.fps, rng))
     return out_path
@@ -65,169 +89,278 @@ def render(spec: RenderSpec, out_path: Path) -> Path:
 # Pictures ---------------------------------------------------------------------------------------
 
 
-def _cover(image: Image.Image, width: int, height: int) -> np.ndarray:
-    fitted = ImageOps.fit(image.convert("RGB"), (width, height), Image.Resampling.BILINEAR)
-    return np.asarray(fitted, dtype=np.uint8)
+def _cover(image: Image.Image, size: tuple[int, int]) -> Image.Image:
+    return ImageOps.fit(image.convert("RGB"), size, Image.Resampling.BILINEAR)
 
 
-def _open_picture(path: Path, width: int, height: int) -> np.ndarray:
+def _font(size: int) -> Font:
+    return ImageFont.load_default(size=size)
+
+
+def _placeholder(size: tuple[int, int], text: str) -> Image.Image:
+    """A grey tile with a cross and the reason, for a reference that could not be read."""
+    width, height = size
+    image = Image.new("RGB", size, (58, 60, 66))
+    draw = ImageDraw.Draw(image)
+    draw.line((0, 0, width, height), fill=(90, 92, 100), width=3)
+    draw.line((0, height, width, 0), fill=(90, 92, 100), width=3)
+    font_size = max(12, min(width, height) // 18)
+    draw.text((width // 2, height // 2), text, fill=(225, 225, 225), font=_font(font_size),
+              anchor="mm")  # fmt: skip
+    return image
+
+
+def _open_picture(path: Path, size: tuple[int, int]) -> Image.Image:
     try:
         with Image.open(path) as image:
-            return _cover(ImageOps.exif_transpose(image), width, height)
+            image.draft("RGB", (max(size), max(size)))  # JPEG: decode big files at a reduced scale
+            return _cover(ImageOps.exif_transpose(image), size)
     except Exception as exc:  # an unreadable reference becomes a placeholder tile, never a crash
-        log.info("placeholder for unreadable picture %s: %s", path.name, exc)
-        return _placeholder(width, height, f"unreadable: {path.name}")
+        log.info("placeholder for unreadable picture %s: %s", path.name, type(exc).__name__)
+        return _placeholder(size, f"unreadable image: {path.name}")
 
 
-def _video_stills(path: Path, width: int, height: int, count: int = 3) -> list[np.ndarray]:
+def _video_stills(path: Path, size: tuple[int, int]) -> list[Image.Image]:
+    """A few stills spread over a video (by seeking), cover-fitted to the frame."""
     try:
         with av.open(str(path)) as container:
             stream = container.streams.video[0]
-            total = stream.frames or 48
-            wanted = {round(i * (total - 1) / max(count - 1, 1)) for i in range(count)}
+            duration = _seconds(stream, container)
             stills = []
-            for number, frame in enumerate(container.decode(stream)):
-                if number in wanted:
-                    stills.append(_cover(frame.to_image(), width, height))
-                if len(stills) == count:
-                    break
-            return stills or [_placeholder(width, height, f"no frames: {path.name}")]
+            for share in (0.1, 0.5, 0.9)[:_STILLS_PER_VIDEO]:
+                still = _still_at(container, stream, duration * share)
+                if still is not None:
+                    stills.append(_cover(still, size))
+            if stills:
+                return stills
     except Exception as exc:
-        log.info("placeholder for unreadable video %s: %s", path.name, exc)
-        return [_placeholder(width, height, f"unreadable: {path.name}")]
+        log.info("placeholder for unreadable video %s: %s", path.name, type(exc).__name__)
+        return [_placeholder(size, f"unreadable video: {path.name}")]
+    return [_placeholder(size, f"no frames: {path.name}")]
 
 
-def _placeholder(width: int, height: int, text: str) -> np.ndarray:
-    image = Image.new("RGB", (width, height), (60, 60, 66))
-    draw = ImageDraw.Draw(image)
-    draw.text((16, 16), text, fill=(220, 220, 220), font=_font(max(12, height // 20)))
-    return np.asarray(image, dtype=np.uint8)
+def _seconds(stream: av.video.stream.VideoStream, container: av.container.InputContainer) -> float:
+    if stream.duration is not None and stream.time_base is not None:
+        return float(stream.duration * stream.time_base)
+    if container.duration is not None:
+        return container.duration / av.time_base
+    return 0.0
 
 
-def _pictures(spec: RenderSpec) -> list[np.ndarray]:
-    """The pictures the shot moves through, already at frame size."""
-    w, h = spec.width, spec.height
+def _still_at(
+    container: av.container.InputContainer, stream: av.video.stream.VideoStream, seconds: float
+) -> Image.Image | None:
+    """The first frame at or after `seconds` (or the last one before the end)."""
+    base = stream.time_base or Fraction(1, av.time_base)
+    start = stream.start_time or 0
+    container.seek(start + int(seconds / base), stream=stream, backward=True)
+    found: av.VideoFrame | None = None
+    for frame in container.decode(stream):
+        found = frame
+        if frame.time is None or frame.time >= seconds:
+            break
+    return found.to_image() if found is not None else None
+
+
+def _pictures(spec: RenderSpec) -> tuple[list[Image.Image], list[Image.Image]]:
+    """The pictures the shot moves through at frame size, and one thumbnail per reference."""
+    size = (spec.width, spec.height)
     if spec.start_image is not None:
-        pictures = [_open_picture(spec.start_image, w, h)]
+        pictures = [_open_picture(spec.start_image, size)]
         if spec.end_image is not None:
-            pictures.append(_open_picture(spec.end_image, w, h))
-        return pictures
-    pictures = [_open_picture(p, w, h) for p in spec.reference_images]
+            pictures.append(_open_picture(spec.end_image, size))
+        return pictures, []
+    pictures = [_open_picture(p, size) for p in spec.reference_images]
+    thumbnails = list(pictures)
     for video in spec.reference_videos:
-        pictures += _video_stills(video, w, h)
-    return pictures
+        stills = _video_stills(video, size)
+        pictures += stills
+        thumbnails.append(stills[len(stills) // 2])
+    return pictures, thumbnails
 
 
-def _background(spec: RenderSpec, rng: random.Random) -> np.ndarray:
-    """A seed-coloured diagonal gradient, twice as wide as the frame so it can pan."""
-    hue = rng.random()
-    first = np.array(colorsys.hsv_to_rgb(hue, 0.55, 0.55)) * 255
-    second = np.array(colorsys.hsv_to_rgb((hue + 0.35) % 1.0, 0.6, 0.35)) * 255
-    w, h = spec.width * 2, spec.height
-    ramp = (np.linspace(0, 1, w, dtype=np.float32)[None, :] + np.linspace(0, 0.5, h)[:, None]) / 1.5
-    wave = 0.5 + 0.5 * np.sin(ramp * np.pi * 4)
-    mix = wave[..., None]
-    return (first * (1 - mix) + second * mix).astype(np.uint8)
+# Motion -----------------------------------------------------------------------------------------
 
 
-def _scene(
-    spec: RenderSpec, background: np.ndarray, pictures: list[np.ndarray], progress: float
-) -> np.ndarray:
+def _scene(spec: RenderSpec, pictures: list[Image.Image], hue: float) -> Scene:
     if not pictures:
-        shift = int(progress * spec.width)
-        return background[:, shift : shift + spec.width].copy()
-    if len(pictures) == 1:
-        return _ken_burns(pictures[0], progress)
-    # Move through the pictures in order, cross-fading between neighbours.
-    position = progress * (len(pictures) - 1)
-    index = min(int(position), len(pictures) - 2)
-    mix = position - index
-    a, b = pictures[index], pictures[index + 1]
-    if mix <= 0.0:
-        return a.copy()
-    if mix >= 1.0:
-        return b.copy()
-    return (a * (1.0 - mix) + b * mix).astype(np.uint8)
+        return _panning_background(spec.width, spec.height, hue)
+    if spec.start_image is not None:
+        return _start_to_end(pictures)
+    return _slideshow(pictures)
 
 
-def _ken_burns(picture: np.ndarray, progress: float) -> np.ndarray:
-    """A slow push-in made of a shrinking crop, resized back with numpy (nearest neighbour)."""
-    h, w = picture.shape[:2]
-    zoom = 1.0 + 0.12 * progress
-    ch, cw = int(h / zoom), int(w / zoom)
-    top, left = (h - ch) // 2, (w - cw) // 2
-    rows = top + (np.arange(h) * ch // h)
-    cols = left + (np.arange(w) * cw // w)
-    return picture[rows[:, None], cols[None, :]]
+def _panning_background(width: int, height: int, hue: float) -> Scene:
+    """Soft seed-coloured bands, twice the frame's width, panned across over the clip."""
+    first = np.array(colorsys.hsv_to_rgb(hue, 0.55, 0.6), np.float32) * 255
+    second = np.array(colorsys.hsv_to_rgb((hue + 0.35) % 1.0, 0.6, 0.35), np.float32) * 255
+    ramp = np.linspace(0.0, 2.0, width * 2, dtype=np.float32)[None, :]
+    ramp = ramp + np.linspace(0.0, 0.6, height, dtype=np.float32)[:, None]
+    mix = (0.5 + 0.5 * np.sin(ramp * np.pi * 2))[..., None]
+    wide = Image.fromarray((first * (1 - mix) + second * mix).astype(np.uint8), "RGB")
+
+    def scene(progress: float) -> Image.Image:
+        shift = round(progress * width)
+        return wide.crop((shift, 0, shift + width, height))
+
+    return scene
+
+
+def _push_in(picture: Image.Image, amount: float) -> Image.Image:
+    """A centred crop scaled back to full size: a slow zoom (nearest neighbour keeps it cheap)."""
+    if amount <= 0.0:
+        return picture.copy()
+    width, height = picture.size
+    dx, dy = width * amount / 2, height * amount / 2
+    return picture.resize(
+        picture.size, Image.Resampling.NEAREST, box=(dx, dy, width - dx, height - dy)
+    )
+
+
+def _start_to_end(pictures: list[Image.Image]) -> Scene:
+    start, end = pictures[0], pictures[-1]
+
+    def scene(progress: float) -> Image.Image:
+        mix = min(1.0, max(0.0, (progress - _HOLD) / (1.0 - 2 * _HOLD)))
+        if len(pictures) == 1 or mix <= 0.0:
+            picture = start
+        elif mix >= 1.0:
+            picture = end
+        else:
+            picture = Image.blend(start, end, mix)
+        return _push_in(picture, 0.12 * progress)
+
+    return scene
+
+
+def _slideshow(pictures: list[Image.Image]) -> Scene:
+    count = len(pictures)
+
+    def scene(progress: float) -> Image.Image:
+        position = min(progress * count, count - 1e-9)
+        index = int(position)
+        local = position - index
+        picture = pictures[index]
+        fade = (local - (1.0 - _FADE)) / _FADE
+        if index + 1 < count and fade > 0.0:
+            picture = Image.blend(picture, pictures[index + 1], fade)
+        return _push_in(picture, 0.06 * local)
+
+    return scene
 
 
 # Text overlay -----------------------------------------------------------------------------------
 
 
-def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
-    return ImageFont.load_default(size=size)
+def _wrap(text: str, font: Font, width: float, max_lines: int) -> list[str]:
+    """Greedy word wrap by measured width; over-long words are cut; an ellipsis marks the rest."""
+    lines: list[str] = []
+    line = ""
+    for word in text.split():
+        while font.getlength(word) > width and len(word) > 1:
+            cut = next(n for n in range(len(word) - 1, 0, -1) if font.getlength(word[:n]) <= width)
+            if line:
+                lines.append(line)
+                line = ""
+            lines.append(word[:cut])
+            word = word[cut:]
+        candidate = f"{line} {word}" if line else word
+        if font.getlength(candidate) <= width:
+            line = candidate
+        else:
+            lines.append(line)
+            line = word
+    if line:
+        lines.append(line)
+    if len(lines) > max_lines:
+        lines = lines[:max_lines]
+        last = lines[-1]
+        while last and font.getlength(last + " …") > width:
+            last = last[:-1]
+        lines[-1] = last.rstrip() + " …"
+    return lines
 
 
-def _overlay(spec: RenderSpec) -> tuple[np.ndarray, np.ndarray]:
-    """The prompt on a dark band and a "SIMULATED · seed N" label, drawn once."""
-    w, h = spec.width, spec.height
-    layer = Image.new("RGBA", (w, h), (0, 0, 0, 0))
-    draw = ImageDraw.Draw(layer)
-    size = max(14, h // 24)
+def _overlay(
+    spec: RenderSpec, thumbnails: list[Image.Image]
+) -> list[tuple[Image.Image, tuple[int, int]]]:
+    """Translucent RGBA layers drawn once: the prompt band, the label, the reference strip."""
+    width, height = spec.width, spec.height
+    short = min(width, height)
+    size = max(14, short // 22)
     font = _font(size)
-    columns = max(20, int(w / (size * 0.55)))
-    lines = textwrap.wrap(" ".join(spec.prompt.split()), columns)[:4] or [""]
-    band_height = (len(lines) + 1) * int(size * 1.3)
-    top = h - band_height - h // 12
-    draw.rectangle((0, top, w, top + band_height), fill=(0, 0, 0, 140))
+    margin = size
+    line_height = round(size * 1.3)
+    prompt = " ".join(spec.prompt.split()) or "(no prompt)"
+    lines = _wrap(prompt, font, width - 2 * margin, max_lines=5)
+    band = Image.new("RGBA", (width, len(lines) * line_height + margin), (0, 0, 0, 150))
+    draw = ImageDraw.Draw(band)
     for number, line in enumerate(lines):
-        draw.text((size, top + size // 2 + number * int(size * 1.3)), line, font=font,
+        draw.text((margin, margin // 2 + number * line_height), line, font=font,
                   fill=(255, 255, 255, 255))  # fmt: skip
-    label_font = _font(max(10, size * 2 // 3))
-    draw.text((size, size // 2), f"SIMULATED · seed {spec.seed}", font=label_font,
-              fill=(255, 255, 255, 200))  # fmt: skip
-    rgba = np.asarray(layer, dtype=np.uint8)
-    return rgba[..., :3].astype(np.float32), (rgba[..., 3:4].astype(np.float32) / 255.0)
+    band_top = height - band.height - max(2, height // 120) - height // 20
+    layers = [(band, (0, band_top))]
+
+    label_font = _font(max(11, size * 2 // 3))
+    text = f"SIMULATED · seed {spec.seed}"
+    left, top, right, bottom = label_font.getbbox(text)
+    pad = max(4, size // 3)
+    label = Image.new("RGBA", (right - left + 2 * pad, bottom - top + 2 * pad), (0, 0, 0, 120))
+    ImageDraw.Draw(label).text((pad - left, pad - top), text, font=label_font,
+                               fill=(255, 255, 255, 230))  # fmt: skip
+    layers.append((label, (margin // 2, margin // 2)))
+    if len(thumbnails) > 1:
+        layers.append(_strip(thumbnails, short // 8, width - margin // 2, margin // 2))
+    return layers
 
 
-def _blend(frame: np.ndarray, overlay: np.ndarray, alpha: np.ndarray) -> None:
-    rows = np.flatnonzero(alpha.max(axis=(1, 2)) > 0)
-    if rows.size == 0:
-        return
-    top, bottom = rows[0], rows[-1] + 1
-    a = alpha[top:bottom]
-    region = frame[top:bottom].astype(np.float32)
-    frame[top:bottom] = (region * (1 - a) + overlay[top:bottom] * a).astype(np.uint8)
-
-
-def _progress_bar(frame: np.ndarray, progress: float) -> None:
-    h, w = frame.shape[:2]
-    thickness = max(2, h // 120)
-    frame[h - thickness :, : int(w * progress)] = (255, 255, 255)
+def _strip(
+    thumbnails: list[Image.Image], height: int, right: int, top: int
+) -> tuple[Image.Image, tuple[int, int]]:
+    """A row of small reference pictures, right-aligned at the top of the frame."""
+    gap = max(2, height // 12)
+    shrunk = [t.resize((max(1, round(height * t.width / t.height)), height)) for t in thumbnails]
+    total = sum(t.width for t in shrunk) + gap * (len(shrunk) + 1)
+    strip = Image.new("RGBA", (total, height + 2 * gap), (0, 0, 0, 120))
+    x = gap
+    for thumb in shrunk:
+        strip.paste(thumb.convert("RGBA"), (x, gap))
+        x += thumb.width + gap
+    return strip, (max(0, right - total), top)
 
 
 # Sound ------------------------------------------------------------------------------------------
 
 
 def _soundtrack(spec: RenderSpec, seconds: float, rng: random.Random) -> np.ndarray:
-    if spec.reference_audio:
-        pieces = []
-        for path in spec.reference_audio:
-            try:
-                pieces.append(read_audio(path, seconds))
-            except Exception as exc:
-                log.info("silence for unreadable audio %s: %s", path.name, exc)
-        if pieces:
-            return np.concatenate(pieces, axis=1)
+    """The reference audio back to back (the writer cuts or pads it), else a chord."""
+    pieces = []
+    needed = seconds
+    for path in spec.reference_audio:
+        if needed <= 0:
+            break
+        try:
+            piece = read_audio(path, needed)
+        except Exception as exc:  # an unreadable sound is left out, never a crash
+            log.info("leaving out unreadable audio %s: %s", path.name, type(exc).__name__)
+            continue
+        pieces.append(piece)
+        needed -= piece.shape[1] / AUDIO_RATE
+    if pieces:
+        return np.concatenate(pieces, axis=1)
     return _chord(seconds, rng)
 
 
 def _chord(seconds: float, rng: random.Random) -> np.ndarray:
-    """A soft seed-chosen major chord that swells and fades."""
+    """A soft seed-chosen major chord, gently arpeggiated, that swells in and fades out."""
     total = round(seconds * AUDIO_RATE)
-    t = np.arange(total, dtype=np.float32) / AUDIO_RATE
+    t = np.arange(total, dtype=np.float64) / AUDIO_RATE
     root = 110.0 * 2 ** (rng.randrange(12) / 12)
-    tone = sum(np.sin(2 * np.pi * root * ratio * t) for ratio in (1.0, 1.25, 1.5, 2.0))
-    envelope = np.minimum(1.0, t / 0.5) * np.minimum(1.0, (seconds - t) / 0.8).clip(0, 1)
-    mono = (0.08 * tone * envelope).astype(np.float32)
+    mono = np.zeros(total)
+    for number, ratio in enumerate((1.0, 1.25, 1.5, 2.0)):
+        onset = number * 0.25
+        swell = np.clip((t - onset) / 0.6, 0.0, 1.0)
+        mono += swell * np.sin(2 * np.pi * root * ratio * t) / (1 + 0.3 * number)
+    envelope = np.clip(np.minimum(t / 0.3, (seconds - t) / 0.8), 0.0, 1.0)
+    mono = (0.09 * mono * envelope).astype(np.float32)
     return np.vstack([mono, mono])
