@@ -58,7 +58,6 @@ async def _main(app: object) -> int:
     from PySide6.QtWidgets import QApplication
 
     from seedance_desktop.paths import app_paths
-    from seedance_desktop.runtime import running_engine
     from seedance_desktop.ui.main_window import MainWindow
 
     assert isinstance(app, QApplication)
@@ -70,6 +69,9 @@ async def _main(app: object) -> int:
         from PySide6.QtCore import QTimer
 
         QTimer.singleShot(int(quit_after), window.close)
+    await asyncio.sleep(0.05)  # the first frame goes out before the engine's imports
+    from seedance_desktop.runtime import running_engine
+
     closed = asyncio.Event()
     app.aboutToQuit.connect(closed.set)
     window.closed.connect(closed.set)

@@ -15,6 +15,7 @@ import av
 from PIL import Image, UnidentifiedImageError
 
 from seedance_desktop.domain.media_info import MediaInfo, MediaKind, ProbeFailure, ProbeResult
+from seedance_desktop.media.names import display_name
 
 # A file this large is refused without being read (fal takes at most 50 MB of video in all).
 MAX_PROBE_BYTES = 2 * 1024**3
@@ -33,12 +34,6 @@ _PILLOW_FORMATS = {
 _AUDIO_CONTAINERS = {"mp3": "mp3", "wav": "wav", "ogg": "ogg", "flac": "flac", "aac": "aac"}
 
 av.logging.set_level(av.logging.PANIC)  # FFmpeg's own console noise; errors come as exceptions
-
-
-def display_name(path: str | os.PathLike[str] | bytes) -> str:
-    """A printable name for messages, whatever bytes the file name holds."""
-    name = os.path.basename(os.fsdecode(path))
-    return name.encode("utf-8", "backslashreplace").decode("utf-8") or "this file"
 
 
 def probe(path: str | os.PathLike[str] | bytes) -> ProbeResult:

@@ -6,7 +6,6 @@ from concurrent.futures import ThreadPoolExecutor
 
 from seedance_desktop.domain.media_info import ProbeResult
 from seedance_desktop.domain.shot import Shot
-from seedance_desktop.media.probe import probe
 
 REMOTE_PREFIXES = ("http://", "https://", "data:")
 
@@ -20,5 +19,7 @@ def probe_references(shot: Shot) -> dict[str, ProbeResult]:
     local = sorted({ref for _, ref in shot.references() if not is_remote(ref)})
     if not local:
         return {}
+    from seedance_desktop.media.probe import probe  # PyAV: loaded when first needed
+
     with ThreadPoolExecutor(max_workers=min(4, len(local))) as pool:
         return dict(zip(local, pool.map(probe, local), strict=True))

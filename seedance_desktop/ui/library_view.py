@@ -39,7 +39,6 @@ from seedance_desktop.engine.library import (
     export_name,
     sidecar,
 )
-from seedance_desktop.media.frames import last_frame
 from seedance_desktop.ui.bridge import EngineBridge
 from seedance_desktop.ui.tasks import TaskRunner
 
@@ -248,6 +247,8 @@ class LibraryView(QWidget):
             self.tasks.run(self._continue_from(entry), "Taking the last frame")
 
     async def _continue_from(self, entry: LibraryEntry) -> None:
+        from seedance_desktop.media.frames import last_frame
+
         target = Path(self.engine.paths.data) / "frames" / f"{entry.uid}.png"
         frame = await asyncio.to_thread(last_frame, entry.path, target)
         self.continueRequested.emit(continue_shot(frame, entry))

@@ -1,13 +1,14 @@
 """The main window: compose on the left, the player over the library in the middle, the queue on
-the right. Panels are built at once (composing works before the engine is ready and offline);
-the engine is attached when it has opened. The window observes the engine through the bridge and
-holds no business rules."""
+the right. The frame paints first; the panels are built right after the first paint (their
+modules are most of the start-up cost) and work before the engine has opened, offline too. The
+engine is attached when it is ready. The window observes the engine through the bridge and holds
+no business rules."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QByteArray, QSettings, Qt, Signal
+from PySide6.QtCore import QByteArray, QEvent, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QSplitter, QStatusBar
 
@@ -16,15 +17,15 @@ from seedance_desktop.engine.events import EventBus
 from seedance_desktop.engine.settings import AppPreferences, EngineSettings
 from seedance_desktop.paths import AppPaths
 from seedance_desktop.ui.bridge import EngineBridge
-from seedance_desktop.ui.compose.panel import ComposePanel
-from seedance_desktop.ui.library_view import LibraryView
-from seedance_desktop.ui.player import PlayerWidget
-from seedance_desktop.ui.queue_panel import QueuePanel
 from seedance_desktop.ui.tasks import TaskRunner
 
 if TYPE_CHECKING:
     from seedance_desktop.engine.library import LibraryEntry
     from seedance_desktop.runtime import Runtime
+    from seedance_desktop.ui.compose.panel import ComposePanel
+    from seedance_desktop.ui.library_view import LibraryView
+    from seedance_desktop.ui.player import PlayerWidget
+    from seedance_desktop.ui.queue_panel import QueuePanel
 
 
 class MainWindow(QMainWindow):
@@ -42,52 +43,83 @@ class MainWindow(QMainWindow):
         self.setWindowTitle("Seedance Desktop")
         self.resize(1400, 860)
 
-        self.compose = ComposePanel(paths, self.tasks, self)
-        self.player = PlayerWidget(self)
-        self.library = LibraryView(self.bridge, self.tasks, self)
-        self.queue = QueuePanel(self.bridge, self.tasks, self)
-        self.centre = QSplitter(Qt.Orientation.Vertical, self)
-        self.centre.setObjectName("centreSplitter")
-        self.centre.addWidget(self.player)
-        self.centre.addWidget(self.library)
         self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
         self.splitter.setObjectName("mainSplitter")
-        for panel in (self.compose, self.centre, self.queue):
-            self.splitter.addWidget(panel)
-        self.splitter.setSizes([460, 620, 360])
-        self.centre.setSizes([420, 380])
         self.setCentralWidget(self.splitter)
-
+        self._placeholder = QLabel("Opening Seedance Desktop…")
+        self._placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.splitter.addWidget(self._placeholder)
         self.backend_badge = QLabel("Starting…")
         self.backend_badge.setObjectName("backendBadge")
         status = QStatusBar(self)
         status.addPermanentWidget(self.backend_badge)
         self.setStatusBar(status)
         self.tasks.failed.connect(self._show_task_error)
+        self._built = False
+        self._build_menus()
+        self._restore_geometry()
+
+    def event(self, event: QEvent) -> bool:  # Qt's name
+        if event.type() == QEvent.Type.Paint and not self._built:
+            QTimer.singleShot(0, self.build_panels)  # once the first frame is on screen
+        return super().event(event)
+
+    def build_panels(self) -> None:
+        """Build the panels (once): right after the first paint, or when first needed."""
+        if self._built:
+            return
+        self._built = True
+        from seedance_desktop.ui.compose.panel import ComposePanel
+        from seedance_desktop.ui.library_view import LibraryView
+        from seedance_desktop.ui.player import PlayerWidget
+        from seedance_desktop.ui.queue_panel import QueuePanel
+
+        self.compose: ComposePanel = ComposePanel(self.paths, self.tasks, self)
+        self.player: PlayerWidget = PlayerWidget(self)
+        self.library: LibraryView = LibraryView(self.bridge, self.tasks, self)
+        self.queue: QueuePanel = QueuePanel(self.bridge, self.tasks, self)
+        self.centre = QSplitter(Qt.Orientation.Vertical, self)
+        self.centre.setObjectName("centreSplitter")
+        self.centre.addWidget(self.player)
+        self.centre.addWidget(self.library)
+        self._placeholder.setParent(None)
+        for panel in (self.compose, self.centre, self.queue):
+            self.splitter.addWidget(panel)
+        self.splitter.setSizes([460, 620, 360])
+        self.centre.setSizes([420, 380])
         self.compose.queued.connect(self._on_queued)
         self.queue.openResult.connect(self.show_result)
         self.library.selected.connect(self._play_entry)
         self.library.reuseRequested.connect(self.compose.load_shot)
         self.library.continueRequested.connect(self.compose.load_shot)
-        self._build_menus()
+        self._build_panel_actions()
         self._restore_layout()
+        if self.runtime is not None:
+            self._attach_panels()
 
     # Life cycle --------------------------------------------------------------------------------
 
     def attach(self, runtime: Runtime) -> None:
         """The engine has opened: the panels that need it come alive."""
         self.runtime = runtime
-        engine = runtime.engine
-        self.preferences = AppPreferences.load(engine.settings_store)
-        self.compose.attach(engine)
-        self.library.attach(engine)
-        self.queue.attach(engine)
+        self.preferences = AppPreferences.load(runtime.engine.settings_store)
+        if self._built:
+            self._attach_panels()
+        else:
+            self.build_panels()
         self._show_backend()
         if runtime.notice:
             box = QMessageBox(QMessageBox.Icon.Warning, "Seedance Desktop", runtime.notice)
             box.setParent(self, box.windowFlags())
             box.open()
         self.statusBar().showMessage("Ready", 3000)
+
+    def _attach_panels(self) -> None:
+        assert self.runtime is not None
+        engine = self.runtime.engine
+        self.compose.attach(engine)
+        self.library.attach(engine)
+        self.queue.attach(engine)
 
     async def detach(self) -> None:
         await self.tasks.cancel_all()
@@ -131,10 +163,12 @@ class MainWindow(QMainWindow):
 
     # Layout persistence ------------------------------------------------------------------------
 
-    def _restore_layout(self) -> None:
+    def _restore_geometry(self) -> None:
         geometry = self.settings.value("geometry")
         if isinstance(geometry, QByteArray):
             self.restoreGeometry(geometry)
+
+    def _restore_layout(self) -> None:
         for splitter in (self.splitter, self.centre):
             state = self.settings.value(splitter.objectName())
             if isinstance(state, QByteArray):
@@ -142,8 +176,9 @@ class MainWindow(QMainWindow):
 
     def _save_layout(self) -> None:
         self.settings.setValue("geometry", self.saveGeometry())
-        for splitter in (self.splitter, self.centre):
-            self.settings.setValue(splitter.objectName(), splitter.saveState())
+        if self._built:
+            for splitter in (self.splitter, self.centre):
+                self.settings.setValue(splitter.objectName(), splitter.saveState())
         self.settings.sync()
 
     # Menus -------------------------------------------------------------------------------------
@@ -161,18 +196,22 @@ class MainWindow(QMainWindow):
         file_menu.addAction(self._action("&Settings…", "Ctrl+,", self.open_settings))
         file_menu.addSeparator()
         file_menu.addAction(self._action("&Quit", QKeySequence.StandardKey.Quit, self.close))
-        view = self.menuBar().addMenu("&View")
+        self.view_menu = self.menuBar().addMenu("&View")
+        help_menu = self.menuBar().addMenu("&Help")
+        help_menu.addAction(self._action("&About Seedance Desktop", None, self._about))
+
+    def _build_panel_actions(self) -> None:
         for number, label in enumerate(("Text to video", "Image to video", "Reference to video")):
-            view.addAction(
+            self.view_menu.addAction(
                 self._action(
                     f"Compose: {label}",
                     f"Ctrl+{number + 1}",
                     lambda _=False, n=number: self.compose.tabs.setCurrentIndex(n),
                 )
             )
-        view.addAction(self._action("Search the library", "Ctrl+F", self.library.focus_search))
-        help_menu = self.menuBar().addMenu("&Help")
-        help_menu.addAction(self._action("&About Seedance Desktop", None, self._about))
+        self.view_menu.addAction(
+            self._action("Search the library", "Ctrl+F", self.library.focus_search)
+        )
 
     def open_settings(self) -> None:
         from seedance_desktop.ui.settings_dialog import SettingsDialog

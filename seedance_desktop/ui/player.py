@@ -120,22 +120,27 @@ class PlayerWidget(QWidget):
             shortcut.activated.connect(slot)
         self._set_enabled(False)
         self.player: Any = None
-        self.available = False
-        self._start_multimedia()
+        self._available: bool | None = None  # QtMultimedia starts on first use, not at start-up
+
+    @property
+    def available(self) -> bool:
+        if self._available is None:
+            self._start_multimedia()
+        return bool(self._available)
 
     # Set-up ------------------------------------------------------------------------------------
 
     def _start_multimedia(self, loader: Any = load_multimedia) -> None:
         multimedia, reason = loader()
         if multimedia is None:
-            self.available = False
+            self._available = False
             self.notice.setText(
                 "Preview needs Qt Multimedia, which could not load here "
                 f"({reason}). Use “Open in player” to watch results."
             )
             self.notice.setVisible(True)
             return
-        self.available = True
+        self._available = True
         self.player = multimedia.QMediaPlayer(self)
         self.audio = multimedia.QAudioOutput(self)
         self.sink = multimedia.QVideoSink(self)

@@ -34,8 +34,7 @@ from PySide6.QtWidgets import (
 from seedance_desktop.domain.media_info import MediaInfo, MediaKind, ProbeFailure, ProbeResult
 from seedance_desktop.domain.tokens import token_text
 from seedance_desktop.domain.validation import Problem
-from seedance_desktop.media.frames import audio_waveform, image_thumbnail, poster_frame
-from seedance_desktop.media.probe import display_name, probe
+from seedance_desktop.media.names import display_name
 from seedance_desktop.media.references import is_remote
 from seedance_desktop.ui.tasks import TaskRunner
 
@@ -45,6 +44,13 @@ _FILTERS = {
     MediaKind.AUDIO: "Audio (*.mp3 *.wav)",
 }
 _THUMB = QSize(104, 64)
+
+
+def _probe(ref: str) -> ProbeResult:
+    # PyAV, numpy and Pillow load on first use, in a worker thread: not before the first paint.
+    from seedance_desktop.media.probe import probe
+
+    return probe(ref)
 
 
 def _size_text(size: int) -> str:
@@ -352,7 +358,7 @@ class SlotGroup(QWidget):
 
     async def _inspect(self, ref: str) -> None:
         try:
-            info = await asyncio.to_thread(probe, ref)
+            info = await asyncio.to_thread(_probe, ref)
             if isinstance(info, MediaInfo) and info.kind is not self.kind:
                 self._refs = [r for r in self._refs if r != ref]
                 self.message.emit(
@@ -372,6 +378,8 @@ class SlotGroup(QWidget):
             self._pending -= 1
 
     def _thumbnail(self, ref: str, info: MediaInfo) -> Path | None:
+        from seedance_desktop.media.frames import audio_waveform, image_thumbnail, poster_frame
+
         key = hashlib.sha256(ref.encode("utf-8", "surrogateescape")).hexdigest()[:24]
         out = self.thumbnails / f"slot-{key}.{'png' if info.kind is MediaKind.AUDIO else 'jpg'}"
         try:
