@@ -41,6 +41,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--truncate-rate", **rate, help="share of downloads cut off mid-body")
     parser.add_argument(
+        "--queue-delay", type=_seconds, default=2.0, metavar="S", help="time a job waits queued"
+    )
+    parser.add_argument(
+        "--run-time", type=_seconds, default=6.0, metavar="S", help="time a job takes to run"
+    )
+    parser.add_argument(
         "--max-concurrent", type=int, default=2, metavar="N", help="requests running at once"
     )
     parser.add_argument(
@@ -59,6 +65,8 @@ def config_from_args(args: argparse.Namespace, data_dir: Path) -> SimulatorConfi
     return SimulatorConfig(
         data_dir=data_dir,
         instant=args.instant,
+        queue_delay_s=args.queue_delay,
+        run_time_s=args.run_time,
         max_concurrent=max(1, args.max_concurrent),
         faults=faults,
     )
