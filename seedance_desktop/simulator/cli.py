@@ -47,6 +47,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--run-time", type=_seconds, default=6.0, metavar="S", help="time a job takes to run"
     )
     parser.add_argument(
+        "--max-upload-mb", type=int, default=100, metavar="MB", help="largest upload accepted"
+    )
+    parser.add_argument(
         "--max-concurrent", type=int, default=2, metavar="N", help="requests running at once"
     )
     parser.add_argument(
@@ -67,6 +70,7 @@ def config_from_args(args: argparse.Namespace, data_dir: Path) -> SimulatorConfi
         instant=args.instant,
         queue_delay_s=args.queue_delay,
         run_time_s=args.run_time,
+        max_upload_bytes=args.max_upload_mb * 1024 * 1024,
         max_concurrent=max(1, args.max_concurrent),
         faults=faults,
     )
