@@ -463,19 +463,21 @@ class FalClient:
 
     async def _read_stream(self, response: httpx.Response) -> AsyncIterator[Status]:
         parser = SSEParser()
-        lines = response.aiter_lines()
         failure: httpx.TransportError | None = None
-        while True:
-            try:
-                line = await anext(lines)
-            except StopAsyncIteration:
-                break
-            except httpx.TransportError as exc:
-                failure = exc
-                break
-            event = parser.feed(line)
-            if event is not None and (status := _status_event(event.data)) is not None:
-                yield status
+        # Closed here, in this task: left to the garbage collector, httpcore's stream generators
+        # finalise at loop shutdown and can hang it.
+        async with aclosing(response.aiter_lines()) as lines:
+            while True:
+                try:
+                    line = await anext(lines)
+                except StopAsyncIteration:
+                    break
+                except httpx.TransportError as exc:
+                    failure = exc
+                    break
+                event = parser.feed(line)
+                if event is not None and (status := _status_event(event.data)) is not None:
+                    yield status
         if failure is not None:
             error = network_error(failure)
             del failure

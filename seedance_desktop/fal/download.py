@@ -17,6 +17,7 @@ import os
 import re
 import unicodedata
 from collections.abc import Callable
+from contextlib import aclosing
 from pathlib import Path
 from typing import BinaryIO
 
@@ -282,25 +283,26 @@ async def _receive(
     limit = expected_size if expected_size is not None else total
     buffer = bytearray()
     failure: httpx.TransportError | None = None
-    chunks = response.aiter_bytes()
-    while True:
-        try:
-            chunk = await anext(chunks)
-        except StopAsyncIteration:
-            break
-        except httpx.TransportError as exc:
-            failure = exc
-            break
-        buffer += chunk
-        size = done + len(buffer)
-        if size > max_bytes or (limit is not None and size > limit):
-            raise DownloadFailed("The server sent more bytes than announced.")
-        if len(buffer) >= WRITE_BUFFER_BYTES:
-            await part.write(bytes(buffer))
-            done += len(buffer)
-            buffer.clear()
-        if on_progress is not None:
-            on_progress(size, limit)
+    # Closed in this task (see client._read_stream): never left to the garbage collector.
+    async with aclosing(response.aiter_bytes()) as chunks:
+        while True:
+            try:
+                chunk = await anext(chunks)
+            except StopAsyncIteration:
+                break
+            except httpx.TransportError as exc:
+                failure = exc
+                break
+            buffer += chunk
+            size = done + len(buffer)
+            if size > max_bytes or (limit is not None and size > limit):
+                raise DownloadFailed("The server sent more bytes than announced.")
+            if len(buffer) >= WRITE_BUFFER_BYTES:
+                await part.write(bytes(buffer))
+                done += len(buffer)
+                buffer.clear()
+            if on_progress is not None:
+                on_progress(size, limit)
     if buffer:
         await part.write(bytes(buffer))
         done += len(buffer)
