@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QByteArray, QEvent, QSettings, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QPaintEvent
 from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QSplitter, QStatusBar
 
 from seedance_desktop import __version__
@@ -59,10 +59,13 @@ class MainWindow(QMainWindow):
         self._build_menus()
         self._restore_geometry()
 
-    def event(self, event: QEvent) -> bool:  # Qt's name
-        if event.type() == QEvent.Type.Paint and not self._built:
+    def paintEvent(self, event: QPaintEvent) -> None:  # Qt's name
+        # Not an `event()` override: every event, even the deferred delete that destroys the
+        # media player, would then pass through Python holding the GIL, and the player's audio
+        # thread needs the GIL to finish (a hang on close).
+        super().paintEvent(event)
+        if not self._built:
             QTimer.singleShot(0, self.build_panels)  # once the first frame is on screen
-        return super().event(event)
 
     def build_panels(self) -> None:
         """Build the panels (once): right after the first paint, or when first needed."""
@@ -128,6 +131,8 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:  # Qt's name
         self._save_layout()
+        if self._built:
+            self.player.release()
         super().closeEvent(event)
         self.closed.emit()
 

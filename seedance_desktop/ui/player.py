@@ -118,6 +118,10 @@ class PlayerWidget(QWidget):
             shortcut = QShortcut(QKeySequence(key), self)
             shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
             shortcut.activated.connect(slot)
+        self.seek.sliderMoved.connect(self._seek_to)
+        self.play_button.clicked.connect(self.toggle)
+        self.volume.valueChanged.connect(self._apply_volume)
+        self.mute.toggled.connect(self._apply_volume)
         self._set_enabled(False)
         self.player: Any = None
         self._available: bool | None = None  # QtMultimedia starts on first use, not at start-up
@@ -152,12 +156,8 @@ class PlayerWidget(QWidget):
         self.player.playbackStateChanged.connect(self._state)
         self.player.mediaStatusChanged.connect(self._status)
         self.player.errorOccurred.connect(self._error)
-        self.seek.sliderMoved.connect(self.player.setPosition)
-        self.play_button.clicked.connect(self.toggle)
-        self.volume.valueChanged.connect(lambda v: self.audio.setVolume(v / 100))
-        self.mute.toggled.connect(self.audio.setMuted)
-        self.audio.setVolume(self.volume.value() / 100)
         self._multimedia = multimedia
+        self._apply_volume()
 
     def _set_enabled(self, enabled: bool) -> None:
         for widget in (self.play_button, self.seek, self.external, self.folder):
@@ -177,6 +177,25 @@ class PlayerWidget(QWidget):
         self.seek.setEnabled(True)
         self.player.setSource(QUrl.fromLocalFile(str(self._path)))
         self.player.pause()  # decode the first frame without playing
+
+    def release(self) -> None:
+        """Stop playback and let Qt's loop destroy the media player, before the window goes.
+
+        Destroying a QMediaPlayer waits for its audio thread, which needs the GIL: from a
+        Python destructor (the window garbage-collected at quit) that is a deadlock. Posted
+        deletes run from the event loop, where the GIL is free.
+        """
+        if self.player is None:
+            return
+        for part in (self.player, self.audio, self.sink):
+            part.blockSignals(True)  # nothing reaches the handlers once it is going
+        self.player.stop()
+        self.player.setSource(QUrl())
+        for part in (self.player, self.audio, self.sink):
+            part.deleteLater()
+        self.player = None
+        self._available = None
+        self._set_enabled(False)
 
     def source(self) -> Path | None:
         return self._path
@@ -219,6 +238,15 @@ class PlayerWidget(QWidget):
     def show_in_folder(self) -> None:
         if self._path is not None:
             QDesktopServices.openUrl(QUrl.fromLocalFile(str(self._path.parent)))
+
+    def _seek_to(self, ms: int) -> None:
+        if self.player is not None:
+            self.player.setPosition(ms)
+
+    def _apply_volume(self) -> None:
+        if self.player is not None:
+            self.audio.setVolume(self.volume.value() / 100)
+            self.audio.setMuted(self.mute.isChecked())
 
     def keyPressEvent(self, event: QKeyEvent) -> None:  # Qt's name
         if event.key() == Qt.Key.Key_Space:
