@@ -86,7 +86,8 @@ async def test_cancelling_at_fal_asks_first(qtbot, ui_engine) -> None:
     panel = queue_panel(qtbot, engine)
     (job,) = await engine.enqueue(quick_shot("long #sim:slow"))
     await ui_engine.wait_for(job.id, {JobState.IN_PROGRESS})
-    await eventually(lambda: engine.jobs.get(job.id).state is JobState.IN_PROGRESS)
+    # the panel asks from what it shows, which follows the engine's events a moment later
+    await eventually(lambda: panel.jobs[job.id].state is JobState.IN_PROGRESS)
     select(panel, job.id)
     panel.actions["cancel"].trigger()
     box = panel._message
@@ -101,7 +102,8 @@ async def test_offline_banner_and_logs(qtbot, ui_engine, simulator) -> None:
     panel.show()
     simulator.go_offline()
     (job,) = await engine.enqueue(quick_shot())
-    await eventually(lambda: not engine.connectivity.online)
+    # a dropped network is retried a few times (about 8 s of backoff) before it counts as offline
+    await eventually(lambda: not engine.connectivity.online, timeout=40)
     assert panel.offline_banner.isVisible()
     simulator.go_online()
     await ui_engine.wait_for(job.id, {JobState.DONE})
