@@ -1,0 +1,146 @@
+"""5. Library scale: a library of 10,000 results with thumbnails, against an empty library.
+Reported: the time to show the library view (built, attached, first page painted), search
+latency (typing settled to results painted; the view's 200 ms typing debounce is left out), and
+heartbeat lateness while the grid is scrolled a page per frame. Bars: the view within 1.5× the
+time of an empty library (medians, alternating), every search under 50 ms.
+
+The library is the app's own database and files: rows inserted with the app's schema, one real
+video and thumbnail hard-linked under every entry's name (populate.py). The view is the app's
+LibraryView over a real (not started) Engine on that database.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+from common import Entry, entry, main
+from qt_app import run_qt
+
+SEARCHES = ("fox", "heron lake", "neon alley", "golden hour", "glass jelly", "zebra")
+
+
+def open_engine(home: Path) -> object:
+    from seedance_desktop.engine.database import Database
+    from seedance_desktop.engine.engine import Engine
+    from seedance_desktop.fal.config import FalConfig
+    from seedance_desktop.paths import AppPaths
+
+    paths = AppPaths(home / "data", home / "cache", home / "config", home / "logs").ensure()
+    fal = FalConfig(queue_url="http://127.0.0.1:9", rest_url="http://127.0.0.1:9",
+                    cdn_url="http://127.0.0.1:9")  # fmt: skip
+    return Engine(Database.open(paths.database), paths, fal)
+
+
+def show_view(engine: object) -> tuple[float, object]:
+    """Seconds from building the view to its first page painted, and the view."""
+    from PySide6.QtWidgets import QApplication
+
+    from seedance_desktop.engine.events import EventBus
+    from seedance_desktop.ui.bridge import EngineBridge
+    from seedance_desktop.ui.library_view import LibraryView
+    from seedance_desktop.ui.tasks import TaskRunner
+
+    start = time.perf_counter()
+    view = LibraryView(EngineBridge(EventBus()), TaskRunner())
+    view.resize(1000, 700)
+    view.show()
+    view.attach(engine)
+    view.grid.viewport().repaint()
+    QApplication.processEvents()
+    return time.perf_counter() - start, view
+
+
+def search(view: object, text: str) -> float:
+    from PySide6.QtWidgets import QApplication
+
+    view.search.setText(text)  # type: ignore[attr-defined]
+    view._search_timer.stop()  # type: ignore[attr-defined] # the debounce is not the search
+    start = time.perf_counter()
+    view.reload()  # type: ignore[attr-defined]
+    view.grid.viewport().repaint()  # type: ignore[attr-defined]
+    QApplication.processEvents()
+    return time.perf_counter() - start
+
+
+async def scroll(view: object, frames: int) -> dict[str, float]:
+    from heartbeat import Heartbeat
+    from PySide6.QtCore import QTimer
+
+    bar = view.grid.verticalScrollBar()  # type: ignore[attr-defined]
+    beat = Heartbeat(interval_ms=5)
+    done = asyncio.get_running_loop().create_future()
+    count = [0]
+
+    def step() -> None:
+        bar.setValue(bar.value() + bar.pageStep())
+        count[0] += 1
+        if count[0] >= frames and not done.done():
+            done.set_result(None)
+
+    timer = QTimer()
+    timer.setInterval(16)
+    timer.timeout.connect(step)
+    beat.start()
+    timer.start()
+    await done
+    timer.stop()
+    beat.stop()
+    return {**beat.summary(), "loaded": float(len(view.entries))}  # type: ignore[attr-defined]
+
+
+async def measure(empty: object, full: object, runs: int, frames: int) -> dict[str, object]:
+    show_view(empty)[1].close()  # type: ignore[attr-defined] # warm: imports, fonts, caches
+    show_view(full)[1].close()  # type: ignore[attr-defined]
+    empty_times, full_times = [], []
+    for _ in range(runs):
+        seconds, view = show_view(empty)
+        empty_times.append(seconds)
+        view.close()  # type: ignore[attr-defined]
+        seconds, view = show_view(full)
+        full_times.append(seconds)
+        view.close()  # type: ignore[attr-defined]
+    _, view = show_view(full)
+    searches = {text: statistics.median(search(view, text) for _ in range(3)) for text in SEARCHES}
+    search(view, "")
+    scrolled = await scroll(view, frames)
+    view.close()  # type: ignore[attr-defined]
+    return {"empty": statistics.median(empty_times), "full": statistics.median(full_times),
+            "searches": searches, "scroll": scrolled}  # fmt: skip
+
+
+def run(quick: bool = False) -> list[Entry]:
+    from populate import fill_history
+
+    size, runs, frames = (300, 1, 20) if quick else (10_000, 5, 300)
+    with tempfile.TemporaryDirectory(prefix="seedance-bench-library-") as tmp:
+        root = Path(tmp)
+        empty, full = open_engine(root / "empty"), open_engine(root / "full")
+        fill_history(full.paths, size)  # type: ignore[attr-defined]
+        figures = run_qt(lambda: measure(empty, full, runs, frames))
+        for engine in (empty, full):
+            engine.db.close()  # type: ignore[attr-defined]
+    empty_s, full_s = figures["empty"], figures["full"]
+    searches = figures["searches"]
+    scrolled = figures["scroll"]
+    assert isinstance(empty_s, float) and isinstance(full_s, float)
+    assert isinstance(searches, dict) and isinstance(scrolled, dict)
+    slowest = max(searches.values()) * 1000
+    return [
+        entry(f"library: view shown, {size:,} results", full_s * 1000, "ms", empty_s * 1000,
+              "≤ 1.5× empty library", full_s <= 1.5 * empty_s),
+        entry("library: search, slowest of 6 queries", slowest, "ms", None, "< 50 ms",
+              slowest < 50),
+        entry("library: search, median of 6 queries",
+              statistics.median(searches.values()) * 1000, "ms"),
+        entry("library: lateness scrolling a page per frame, p99", scrolled["p99"], "ms"),
+        entry("library: lateness scrolling a page per frame, max", scrolled["max"], "ms"),
+        entry("library: results loaded while scrolling", scrolled["loaded"], "items"),
+    ]  # fmt: skip
+
+
+if __name__ == "__main__":
+    main(run, "5. Library scale")
