@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QGuiApplication, QIcon
+from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -19,8 +19,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QListView,
-    QListWidget,
-    QListWidgetItem,
     QMessageBox,
     QPushButton,
     QSplitter,
@@ -40,9 +38,9 @@ from seedance_desktop.engine.library import (
     sidecar,
 )
 from seedance_desktop.ui.bridge import EngineBridge
+from seedance_desktop.ui.library_model import LibraryModel
 from seedance_desktop.ui.tasks import TaskRunner
 
-PAGE = 200
 _DAYS = {"Any date": None, "Today": 1, "This week": 7, "This month": 31}
 
 
@@ -56,9 +54,7 @@ class LibraryView(QWidget):
         self.bridge = bridge
         self.tasks = tasks
         self.engine: Any = None
-        self.entries: dict[int, LibraryEntry] = {}
-        self._loaded = 0
-        self._exhausted = False
+        self.model = LibraryModel(tasks, self)
         self.search = QLineEdit()
         self.search.setPlaceholderText("Search prompts (Ctrl+F)")
         self.search.setClearButtonEnabled(True)
@@ -73,7 +69,8 @@ class LibraryView(QWidget):
         filters = QHBoxLayout()
         for widget in (self.search, self.mode, self.starred, self.date):
             filters.addWidget(widget)
-        self.grid = QListWidget()
+        self.grid = QListView()
+        self.grid.setModel(self.model)
         self.grid.setViewMode(QListView.ViewMode.IconMode)
         self.grid.setIconSize(QSize(160, 96))
         self.grid.setGridSize(QSize(180, 140))
@@ -122,9 +119,10 @@ class LibraryView(QWidget):
         self.mode.currentIndexChanged.connect(self.reload)
         self.starred.toggled.connect(self.reload)
         self.date.currentIndexChanged.connect(self.reload)
-        self.grid.currentItemChanged.connect(lambda *_: self._show_current())
-        self.grid.itemActivated.connect(lambda *_: self._emit_selected())
-        self.grid.verticalScrollBar().valueChanged.connect(self._maybe_more)
+        self.grid.selectionModel().currentChanged.connect(lambda *_: self._show_current())
+        self.grid.activated.connect(lambda *_: self._emit_selected())
+        self.model.rowsInserted.connect(self._show_count)
+        self.model.modelReset.connect(self._show_count)
         self.buttons["reuse"].clicked.connect(self._reuse)
         self.buttons["continue"].clicked.connect(self._continue)
         self.buttons["export"].clicked.connect(self._export)
@@ -143,65 +141,44 @@ class LibraryView(QWidget):
 
     # Loading -----------------------------------------------------------------------------------
 
-    def current_filter(self, offset: int = 0) -> LibraryFilter:
+    def current_filter(self) -> LibraryFilter:
         days = _DAYS[self.date.currentText()]
         return LibraryFilter(
             search=self.search.text().strip() or None,
             mode=self.mode.currentData(),
             starred=True if self.starred.isChecked() else None,
             since=time.time() - days * 86400 if days else None,
-            limit=PAGE,
-            offset=offset,
         )
 
     def reload(self) -> None:
         if self.engine is None:
             return
         current = self._current_id()
-        self.grid.clear()
-        self.entries.clear()
-        self._loaded = 0
-        self._exhausted = False
-        self._load_page()
-        if current is not None:
-            for row in range(self.grid.count()):
-                if self.grid.item(row).data(Qt.ItemDataRole.UserRole) == current:
-                    self.grid.setCurrentRow(row)
+        self.model.set_source(self.engine.library, self.current_filter())
+        row = None if current is None else self.model.row_of(current)
+        if row is not None:
+            self.grid.setCurrentIndex(self.model.index(row))
         self._show_current()
 
-    def _load_page(self) -> None:
-        page = self.engine.library.list(self.current_filter(self._loaded))
-        for entry in page:
-            self.entries[entry.job_id] = entry
-            prompt = " ".join(entry.prompt.split())
-            title = ("★ " if entry.starred else "") + (
-                prompt[:40] + "…" if len(prompt) > 40 else prompt
-            )
-            item = QListWidgetItem(title)
-            if entry.thumbnail is not None:
-                item.setIcon(QIcon(str(entry.thumbnail)))
-            item.setData(Qt.ItemDataRole.UserRole, entry.job_id)
-            item.setToolTip(entry.prompt)
-            self.grid.addItem(item)
-        self._loaded += len(page)
-        self._exhausted = len(page) < PAGE
-        self.status.setText(f"{self._loaded} result{'s' if self._loaded != 1 else ''}" + (
-            "" if self._exhausted else "+"))  # fmt: skip
+    @property
+    def entries(self) -> dict[int, LibraryEntry]:
+        """The entries loaded so far, by job id."""
+        return {entry.job_id: entry for entry in self.model.entries()}
 
-    def _maybe_more(self, value: int) -> None:
-        bar = self.grid.verticalScrollBar()
-        if not self._exhausted and value >= bar.maximum() - 50:
-            self._load_page()
+    def _show_count(self) -> None:
+        count = self.model.rowCount()
+        more = "" if self.model.exhausted else "+"
+        self.status.setText(f"{count} result{'s' if count != 1 else ''}{more}")
 
     # Selection and details ---------------------------------------------------------------------
 
     def _current_id(self) -> int | None:
-        item = self.grid.currentItem()
-        return None if item is None else int(item.data(Qt.ItemDataRole.UserRole))
+        entry = self.current_entry()
+        return None if entry is None else entry.job_id
 
     def current_entry(self) -> LibraryEntry | None:
-        job_id = self._current_id()
-        return None if job_id is None else self.entries.get(job_id)
+        index = self.grid.currentIndex()
+        return self.model.entry(index.row()) if index.isValid() else None
 
     def _show_current(self) -> None:
         entry = self.current_entry()

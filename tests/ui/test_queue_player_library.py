@@ -167,11 +167,13 @@ async def test_library_search_star_reuse_continue_export_delete(
     view = LibraryView(EngineBridge(engine.events), TaskRunner())
     qtbot.addWidget(view)
     view.attach(engine)
-    assert view.grid.count() == 2
-    assert not view.grid.item(0).icon().isNull()
+    view.show()
+    model = view.model
+    assert model.rowCount() == 2 and view.status.text() == "2 results"
+    await eventually(lambda: model.thumbnail_loaded(0) and model.thumbnail_loaded(1))
     view.search.setText("fox")
-    await eventually(lambda: view.grid.count() == 1)
-    view.grid.setCurrentRow(0)
+    await eventually(lambda: model.rowCount() == 1)
+    view.grid.setCurrentIndex(model.index(0))
     entry = view.current_entry()
     assert entry is not None and entry.job_id == fox.id
     assert "Seed: 5" in view.details.text() and str(entry.request_id) in view.details.text()
@@ -194,13 +196,11 @@ async def test_library_search_star_reuse_continue_export_delete(
     assert engine.library.list(LibraryFilter(starred=True))[0].job_id == fox.id
     view.search.clear()
     view.starred.setChecked(True)
-    await eventually(lambda: view.grid.count() == 1)
+    await eventually(lambda: model.rowCount() == 1)
     view.starred.setChecked(False)
-    await eventually(lambda: view.grid.count() == 2)
-    for row in range(view.grid.count()):
-        if view.grid.item(row).data(Qt.ItemDataRole.UserRole) == owl.id:
-            view.grid.setCurrentRow(row)
+    await eventually(lambda: model.rowCount() == 2)
+    view.grid.setCurrentIndex(model.index(model.row_of(owl.id)))
     view.buttons["delete"].click()
     view.confirm.accept()
     assert engine.library.get(owl.id) is None
-    assert view.grid.count() == 1
+    assert model.rowCount() == 1

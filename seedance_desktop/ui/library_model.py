@@ -1,0 +1,191 @@
+"""The library grid's model: library entries paged in as the grid scrolls (so 10,000 entries open
+about as fast as ten), with thumbnails read in a worker thread only for the rows the grid paints
+(a placeholder until then), so decoding pictures never holds up a paint."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import datetime
+from typing import Any
+
+from PySide6.QtCore import (
+    QAbstractListModel,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    QSize,
+    Qt,
+)
+from PySide6.QtGui import QColor, QIcon, QImage, QImageReader, QPixmap
+
+from seedance_desktop.engine.library import Library, LibraryEntry, LibraryFilter
+from seedance_desktop.ui.tasks import TaskRunner
+
+FIRST_PAGE = 48  # a screenful or two: what the first paint needs
+PAGE_SIZE = 200
+THUMB_SIZE = QSize(160, 90)
+THUMB_CACHE = 600  # decoded thumbnails kept (about 60 kB each)
+EntryRole = Qt.ItemDataRole.UserRole + 1
+JobIdRole = Qt.ItemDataRole.UserRole + 2
+
+Index = QModelIndex | QPersistentModelIndex
+_ROOT = QModelIndex()  # the list's only parent
+
+
+def title_for(entry: LibraryEntry, width: int = 40) -> str:
+    """The grid caption: the prompt on one line, shortened, starred ones marked."""
+    prompt = " ".join(entry.prompt.split()) or "(no prompt)"
+    if len(prompt) > width:
+        prompt = prompt[: width - 1].rstrip() + "…"
+    return ("★ " if entry.starred else "") + prompt
+
+
+def _read_thumbnail(path: str, size: QSize) -> QImage:
+    """A thumbnail scaled to fit `size` (a null image if unreadable). Runs in a worker thread:
+    QImage, unlike QPixmap, may be used off the UI thread."""
+    reader = QImageReader(path)
+    source = reader.size()
+    if source.isValid():
+        reader.setScaledSize(source.scaled(size, Qt.AspectRatioMode.KeepAspectRatio))
+    return reader.read()
+
+
+class LibraryModel(QAbstractListModel):
+    def __init__(self, tasks: TaskRunner, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.tasks = tasks
+        self.library: Library | None = None
+        self.where = LibraryFilter()
+        self._entries: list[LibraryEntry] = []
+        self._rows: dict[int, int] = {}  # job id -> row
+        self._offset = 0  # how far into the filtered list the pages reach
+        self._exhausted = True
+        self._thumbs: OrderedDict[str, QPixmap | None] = OrderedDict()  # None: unreadable
+        self._wanted: dict[str, int] = {}  # thumbnail path -> job id, newest request last
+        self._loading = False
+        self._placeholder = self._blank(QColor(128, 128, 128, 60))
+
+    # Loading -----------------------------------------------------------------------------------
+
+    def set_source(self, library: Library | None, where: LibraryFilter) -> None:
+        """Show the first page of `library` under `where` (any limit/offset in it is ignored)."""
+        self.beginResetModel()
+        self.library = library
+        self.where = replace(where, limit=None, offset=0)
+        self._entries, self._rows = [], {}
+        self._offset = 0
+        self._exhausted = library is None
+        self._wanted.clear()
+        self.endResetModel()
+        if library is not None:
+            self.fetchMore(QModelIndex())
+
+    def canFetchMore(self, parent: Index = _ROOT) -> bool:
+        return not parent.isValid() and not self._exhausted
+
+    def fetchMore(self, parent: Index = _ROOT) -> None:
+        if parent.isValid() or self._exhausted or self.library is None:
+            return
+        size = PAGE_SIZE if self._offset else FIRST_PAGE
+        page = self.library.list(replace(self.where, limit=size, offset=self._offset))
+        self._offset += len(page)
+        self._exhausted = len(page) < size
+        fresh = [e for e in page if e.job_id not in self._rows]
+        if fresh:
+            first = len(self._entries)
+            self.beginInsertRows(QModelIndex(), first, first + len(fresh) - 1)
+            for entry in fresh:
+                self._rows[entry.job_id] = len(self._entries)
+                self._entries.append(entry)
+            self.endInsertRows()
+
+    @property
+    def exhausted(self) -> bool:
+        return self._exhausted
+
+    # Qt's model API ----------------------------------------------------------------------------
+
+    def rowCount(self, parent: Index = _ROOT) -> int:
+        return 0 if parent.isValid() else len(self._entries)
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or not 0 <= index.row() < len(self._entries):
+            return None
+        entry = self._entries[index.row()]
+        if role == Qt.ItemDataRole.DisplayRole:
+            return title_for(entry)
+        if role == Qt.ItemDataRole.DecorationRole:
+            return self._icon(entry)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return f"{entry.prompt}\n{entry.mode.label} · {_when(entry)}"
+        if role == Qt.ItemDataRole.AccessibleTextRole:
+            starred = ", starred" if entry.starred else ""
+            return f"{entry.prompt or 'No prompt'}, {entry.mode.label}, {_when(entry)}{starred}"
+        if role == EntryRole:
+            return entry
+        if role == JobIdRole:
+            return entry.job_id
+        return None
+
+    # Rows --------------------------------------------------------------------------------------
+
+    def entry(self, row: int) -> LibraryEntry | None:
+        return self._entries[row] if 0 <= row < len(self._entries) else None
+
+    def entries(self) -> Sequence[LibraryEntry]:
+        return tuple(self._entries)
+
+    def row_of(self, job_id: int) -> int | None:
+        return self._rows.get(job_id)
+
+    # Thumbnails --------------------------------------------------------------------------------
+
+    def thumbnail_loaded(self, row: int) -> bool:
+        entry = self.entry(row)
+        if entry is None or entry.thumbnail is None:
+            return False
+        return self._thumbs.get(str(entry.thumbnail)) is not None
+
+    def _icon(self, entry: LibraryEntry) -> QIcon:
+        if entry.thumbnail is None:
+            return QIcon(self._placeholder)
+        key = str(entry.thumbnail)
+        if key in self._thumbs:
+            self._thumbs.move_to_end(key)
+            pixmap = self._thumbs[key]
+            return QIcon(pixmap if pixmap is not None else self._placeholder)
+        self._wanted.pop(key, None)
+        self._wanted[key] = entry.job_id  # painted now: read it before older requests
+        if not self._loading:
+            self._loading = True
+            self.tasks.run(self._load_thumbnails(), "Loading thumbnails")
+        return QIcon(self._placeholder)
+
+    async def _load_thumbnails(self) -> None:
+        try:
+            while self._wanted:
+                key = next(reversed(self._wanted))
+                job_id = self._wanted.pop(key)
+                image = await asyncio.to_thread(_read_thumbnail, key, THUMB_SIZE)
+                self._thumbs[key] = None if image.isNull() else QPixmap.fromImage(image)
+                while len(self._thumbs) > THUMB_CACHE:
+                    self._thumbs.popitem(last=False)
+                row = self._rows.get(job_id)
+                if row is not None:
+                    index = self.index(row)
+                    self.dataChanged.emit(index, index, [Qt.ItemDataRole.DecorationRole])
+        finally:
+            self._loading = False
+
+    @staticmethod
+    def _blank(color: QColor) -> QPixmap:
+        pixmap = QPixmap(THUMB_SIZE)
+        pixmap.fill(color)
+        return pixmap
+
+
+def _when(entry: LibraryEntry) -> str:
+    return datetime.fromtimestamp(entry.created_at).strftime("%Y-%m-%d %H:%M")
