@@ -34,11 +34,12 @@ SYSTEM_NEEDS=(
 )
 
 missing=()
+tab=$'\t'  # ldconfig -p lists "<tab>libname.so.N (libc6,x86-64) => /path"
 libs=$(/sbin/ldconfig -p 2>/dev/null || ldconfig -p 2>/dev/null || true)
 for need in "${SYSTEM_NEEDS[@]}"; do
   pkg=${need%%:*} file=${need#*:}
   if [[ $file == /* ]]; then [[ -e $file ]] || missing+=("$pkg")
-  else grep -q " $file " <<<"$libs" || missing+=("$pkg"); fi
+  else grep -qF "$tab$file (" <<<"$libs" || missing+=("$pkg"); fi
 done
 if ! command -v python3 >/dev/null || ! python3 -c 'import sys, ensurepip, venv; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then
   missing+=(python3 python3-venv python3-pip)
