@@ -21,12 +21,13 @@ T = TypeVar("T")
 
 
 def run_qt(scenario: Callable[[], Awaitable[T]]) -> T:
-    import qasync
     from PySide6.QtWidgets import QApplication
+
+    from seedance_desktop.ui.event_loop import QtEventLoop
 
     app = QApplication.instance() or QApplication([])
     assert isinstance(app, QApplication)
-    with asyncio.Runner(loop_factory=lambda: qasync.QEventLoop(app)) as runner:
+    with asyncio.Runner(loop_factory=lambda: QtEventLoop(app)) as runner:
         return runner.run(scenario())
 
 

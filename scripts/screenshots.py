@@ -44,13 +44,14 @@ def main() -> int:
         os.environ.pop(name, None)
     out.mkdir(parents=True, exist_ok=True)
 
-    import qasync
     from PySide6.QtWidgets import QApplication
+
+    from seedance_desktop.ui.event_loop import QtEventLoop
 
     app = QApplication([sys.argv[0]])
     app.setApplicationName("Seedance Desktop")
     try:
-        with asyncio.Runner(loop_factory=lambda: qasync.QEventLoop(app)) as runner:
+        with asyncio.Runner(loop_factory=lambda: QtEventLoop(app)) as runner:
             runner.run(_shoot(app, home, out))
     finally:
         shutil.rmtree(home, ignore_errors=True)

@@ -34,8 +34,6 @@ def run_window(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 1
-    os.environ.setdefault("QT_API", "pyside6")  # qasync must pick this binding
-    import qasync
     from PySide6.QtWidgets import QApplication
 
     from seedance_desktop import __version__
@@ -50,7 +48,9 @@ def run_window(argv: Sequence[str] | None = None) -> int:
     app.setWindowIcon(QIcon(str(Path(__file__).parent / "resources" / "icon.svg")))
     # The window closing ends `_main` (which stops the engine cleanly), not Qt's loop directly.
     app.setQuitOnLastWindowClosed(False)
-    with asyncio.Runner(loop_factory=lambda: qasync.QEventLoop(app)) as runner:
+    from seedance_desktop.ui.event_loop import QtEventLoop
+
+    with asyncio.Runner(loop_factory=lambda: QtEventLoop(app)) as runner:
         return runner.run(_main(app))
 
 

@@ -10,12 +10,12 @@ from pathlib import Path
 os.environ.setdefault("QT_API", "pyside6")
 
 import pytest
-import qasync
 from engine_fixtures import EngineHarness, fal_config_for
 from PySide6.QtWidgets import QApplication
 
 from seedance_desktop.engine.settings import EngineSettings
 from seedance_desktop.paths import AppPaths
+from seedance_desktop.ui.event_loop import QtEventLoop
 
 
 def _qt_app() -> QApplication:
@@ -25,8 +25,8 @@ def _qt_app() -> QApplication:
 
 def pytest_asyncio_loop_factories(
     config: pytest.Config, item: pytest.Item
-) -> Mapping[str, Callable[[], qasync.QEventLoop]]:
-    return {"qasync": lambda: qasync.QEventLoop(_qt_app())}
+) -> Mapping[str, Callable[[], QtEventLoop]]:
+    return {"qasync": lambda: QtEventLoop(_qt_app())}
 
 
 @pytest.fixture

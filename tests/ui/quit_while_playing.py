@@ -7,10 +7,10 @@ import asyncio
 import sys
 from pathlib import Path
 
-import qasync
 from PySide6.QtWidgets import QApplication
 
 from seedance_desktop.paths import AppPaths
+from seedance_desktop.ui.event_loop import QtEventLoop
 from seedance_desktop.ui.main_window import MainWindow
 
 
@@ -36,7 +36,7 @@ def main() -> None:
     paths = AppPaths(root / "data", root / "cache", root / "config", root / "logs").ensure()
     app = QApplication([])
     app.setQuitOnLastWindowClosed(False)  # as in the app: closing ends `_main`, not the loop
-    with asyncio.Runner(loop_factory=lambda: qasync.QEventLoop(app)) as runner:
+    with asyncio.Runner(loop_factory=lambda: QtEventLoop(app)) as runner:
         runner.run(play_then_close(paths, video))
     print("closed", flush=True)
 
