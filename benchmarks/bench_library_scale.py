@@ -35,10 +35,15 @@ def open_engine(home: Path) -> object:
     return Engine(Database.open(paths.database), paths, fal)
 
 
-def show_view(engine: object) -> tuple[float, object]:
-    """Seconds from building the view to its first page painted, and the view."""
-    from PySide6.QtWidgets import QApplication
+async def painted(view: object) -> None:
+    """Let the loop run what the view posted (layout, update requests), then paint its grid.
+    Not QApplication.processEvents(): called in a task, that would step other tasks inside it."""
+    await asyncio.sleep(0)
+    view.grid.viewport().repaint()  # type: ignore[attr-defined]
 
+
+async def show_view(engine: object) -> tuple[float, object]:
+    """Seconds from building the view to its first page painted, and the view."""
     from seedance_desktop.engine.events import EventBus
     from seedance_desktop.ui.bridge import EngineBridge
     from seedance_desktop.ui.library_view import LibraryView
@@ -49,20 +54,16 @@ def show_view(engine: object) -> tuple[float, object]:
     view.resize(1000, 700)
     view.show()
     view.attach(engine)
-    view.grid.viewport().repaint()
-    QApplication.processEvents()
+    await painted(view)
     return time.perf_counter() - start, view
 
 
-def search(view: object, text: str) -> float:
-    from PySide6.QtWidgets import QApplication
-
+async def search(view: object, text: str) -> float:
     view.search.setText(text)  # type: ignore[attr-defined]
     view._search_timer.stop()  # type: ignore[attr-defined] # the debounce is not the search
     start = time.perf_counter()
     view.reload()  # type: ignore[attr-defined]
-    view.grid.viewport().repaint()  # type: ignore[attr-defined]
-    QApplication.processEvents()
+    await painted(view)
     return time.perf_counter() - start
 
 
@@ -93,19 +94,20 @@ async def scroll(view: object, frames: int) -> dict[str, float]:
 
 
 async def measure(empty: object, full: object, runs: int, frames: int) -> dict[str, object]:
-    show_view(empty)[1].close()  # type: ignore[attr-defined] # warm: imports, fonts, caches
-    show_view(full)[1].close()  # type: ignore[attr-defined]
+    (await show_view(empty))[1].close()  # type: ignore[attr-defined] # warm: imports, fonts
+    (await show_view(full))[1].close()  # type: ignore[attr-defined]
     empty_times, full_times = [], []
     for _ in range(runs):
-        seconds, view = show_view(empty)
+        seconds, view = await show_view(empty)
         empty_times.append(seconds)
         view.close()  # type: ignore[attr-defined]
-        seconds, view = show_view(full)
+        seconds, view = await show_view(full)
         full_times.append(seconds)
         view.close()  # type: ignore[attr-defined]
-    _, view = show_view(full)
-    searches = {text: statistics.median(search(view, text) for _ in range(3)) for text in SEARCHES}
-    search(view, "")
+    _, view = await show_view(full)
+    searches = {text: statistics.median([await search(view, text) for _ in range(3)])
+                for text in SEARCHES}  # fmt: skip
+    await search(view, "")
     scrolled = await scroll(view, frames)
     view.close()  # type: ignore[attr-defined]
     return {"empty": statistics.median(empty_times), "full": statistics.median(full_times),

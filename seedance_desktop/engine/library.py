@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,9 @@ from seedance_desktop.engine.database import Database
 
 @dataclass(frozen=True)
 class LibraryEntry:
+    """One library row. The settings stay JSON text until first read: a grid page of entries is
+    built on the UI path, and most entries are only ever shown as a caption and a thumbnail."""
+
     job_id: int
     uid: str
     path: Path
@@ -32,12 +36,12 @@ class LibraryEntry:
     mode: Mode
     endpoint: str
     prompt: str
-    input: dict[str, Any]
-    shot: Shot
+    input_json: str
+    shot_json: str
     seed: int | None
     cost_usd: float | None
     request_id: str | None
-    timings: dict[str, float]
+    timings_json: str
     width: int | None
     height: int | None
     duration_s: float | None
@@ -55,18 +59,31 @@ class LibraryEntry:
             mode=Mode(row["mode"]),
             endpoint=row["endpoint"],
             prompt=row["prompt"],
-            input=json.loads(row["input_json"]),
-            shot=shot_from_json(json.loads(row["shot_json"])),
+            input_json=row["input_json"],
+            shot_json=row["shot_json"],
             seed=row["seed"],
             cost_usd=row["cost"],
             request_id=row["request_id"],
-            timings=json.loads(row["timings_json"]),
+            timings_json=row["timings_json"],
             width=row["width"],
             height=row["height"],
             duration_s=row["duration_s"],
             size_bytes=row["size_bytes"],
             starred=bool(row["starred"]),
         )
+
+    @cached_property
+    def input(self) -> dict[str, Any]:
+        """The exact input sent to fal."""
+        return dict(json.loads(self.input_json))
+
+    @cached_property
+    def shot(self) -> Shot:
+        return shot_from_json(json.loads(self.shot_json))
+
+    @cached_property
+    def timings(self) -> dict[str, float]:
+        return dict(json.loads(self.timings_json))
 
     def to_json(self) -> dict[str, object]:
         """Metadata for listings, exports and sidecars (no secret is ever part of an entry)."""
