@@ -76,6 +76,15 @@ async def test_download_streams_into_place_with_progress(
     assert_no_auth(cdn)
 
 
+async def test_an_encoded_answer_is_decoded_into_the_file(
+    client: FalClient, cdn: Recorder, tmp_path: Path
+) -> None:
+    cdn.gzip_files = True  # the app asks for identity; a server may compress all the same
+    dest = tmp_path / "job-2.mp4"
+    await client.download(f"{cdn.url}/files/out.mp4", dest, expected_size=len(DATA))
+    assert dest.read_bytes() == DATA
+
+
 async def test_interrupted_download_resumes_with_range(
     client: FalClient, cdn: Recorder, tmp_path: Path
 ) -> None:

@@ -4,6 +4,7 @@ key must never arrive) and a CDN with awkward behaviour. Imported by the other t
 
 from __future__ import annotations
 
+import gzip
 import re
 import threading
 from collections.abc import Iterator
@@ -29,6 +30,7 @@ class Recorder:
     seen: list[Seen] = field(default_factory=list)
     truncate_next: int = 0  # this many file answers are cut off halfway
     honour_range: bool = True
+    gzip_files: bool = False  # answer files gzip-encoded, whatever the client asked for
     redirects: dict[str, str] = field(default_factory=dict)
     # path -> answers (status, content type, body) given in turn; the last one repeats.
     routes: dict[str, list[tuple[int, str, bytes]]] = field(default_factory=dict)
@@ -107,6 +109,9 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             self.send_response(200)
         body = data[start:]
+        if rec.gzip_files:
+            body = gzip.compress(body)
+            self.send_header("Content-Encoding", "gzip")
         self.send_header("Content-Type", "video/mp4")
         self.send_header("Accept-Ranges", "bytes")
         self.send_header("Content-Length", str(len(body)))
