@@ -13,6 +13,7 @@ from media_factory import make_image, make_video
 
 from seedance_desktop.domain.endpoints import Mode
 from seedance_desktop.domain.shot import Shot
+from seedance_desktop.engine.database import Database
 from seedance_desktop.engine.engine import ActionRefused, InvalidShot
 from seedance_desktop.engine.events import ConnectivityChanged, JobAdded, JobChanged
 from seedance_desktop.engine.library import LibraryFilter
@@ -343,6 +344,25 @@ async def test_an_unwritable_library_fails_clearly_and_retry_does_not_pay_twice(
     await engine.retry(job.id)
     assert await harness.wait_for(job.id, FINAL) is JobState.DONE
     assert len(submits(simulator)) == 1
+
+
+def test_commits_are_in_the_log_at_once_and_reach_the_disk_on_sync(tmp_path: Path) -> None:
+    """A commit never waits for the disk (it would hold up the window's loop); a killed process
+    loses none, since it is in the write-ahead log; `sync_to_disk` makes it outlive a power cut."""
+    path = tmp_path / "jobs.sqlite3"
+    db = Database.open(path)
+    assert db.execute("PRAGMA synchronous").fetchone()[0] == 1  # NORMAL
+    with db.transaction() as tx:
+        tx.execute("INSERT INTO settings (key, value_json) VALUES ('k', '1')")
+    wal = path.with_name(path.name + "-wal")
+    assert wal.stat().st_size > 0  # the commit is in the log
+    db.sync_to_disk()
+    reader = Database.open(path)  # another connection, as after a crash
+    assert reader.execute("SELECT value_json FROM settings").fetchone()[0] == "1"
+    reader.close()
+    db.close()  # the last connection checkpoints and removes the log
+    assert not wal.exists()
+    Database.open(path).sync_to_disk()  # nothing to sync: fine
 
 
 async def test_a_damaged_database_is_set_aside_not_a_crash_loop(

@@ -476,6 +476,7 @@ class Engine:
     async def _submit(self, job: Job) -> None:
         client = self._require_client()
         assert job.input is not None
+        await self._blocking(self.db.sync_to_disk)  # "submitting" must outlive a power cut
         crash_point("before_submit")
         try:
             handle = await client.submit(job.endpoint, job.input)
@@ -505,6 +506,7 @@ class Engine:
             cancel_url=handle.cancel_url,
             submitted_at=self.clock(),
         )
+        await self._blocking(self.db.sync_to_disk)  # the request id, which follows a paid job
         crash_point("after_submit")
         if job.cancel_requested:
             job = self._move(job, JobState.CANCEL_REQUESTED)

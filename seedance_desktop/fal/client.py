@@ -44,6 +44,7 @@ from seedance_desktop.fal.retry import (
 )
 from seedance_desktop.fal.sse import SSEParser
 from seedance_desktop.fal.storage import Uploader
+from seedance_desktop.preload import preload_transport
 
 log = logging.getLogger(__name__)
 
@@ -271,6 +272,7 @@ class FalClient:
         retry: RetryPolicy | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
+        preload_transport()
         self.config = config
         self.retry = retry or RetryPolicy()
         self.http = httpx.AsyncClient(

@@ -8,16 +8,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
 import socket
 import threading
 import time
 from types import TracebackType
 
-import anyio
-import anyio.abc
 import uvicorn
 
+from seedance_desktop.preload import preload_transport
 from seedance_desktop.simulator.config import Faults, SimulatorConfig
 from seedance_desktop.simulator.log import LogEntry, RequestLog
 from seedance_desktop.simulator.server import SimulatorApp, create_app
@@ -27,17 +25,6 @@ from seedance_desktop.simulator.transport import DroppableH11Protocol
 __all__ = ["LogEntry", "SimulatorServer"]
 
 _START_TIMEOUT_S = 15.0
-
-
-@functools.cache
-def _import_lazy_parts() -> None:
-    """anyio imports its parts on first use. Do it here rather than in the server thread: under
-    pytest, which rewrites anyio (a plugin) with `ast`, an import there can race the main
-    thread's own `ast` work, and Python 3.11 then fails it with "AST constructor recursion
-    depth mismatch" (a 500 to the client)."""
-    for module in (anyio, anyio.abc):
-        for name in dir(module):
-            getattr(module, name)
 
 
 class _Server(uvicorn.Server):
@@ -100,7 +87,7 @@ class SimulatorServer:
     def start(self) -> str:
         if self._url is not None:
             return self._url
-        _import_lazy_parts()
+        preload_transport()
         family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
         sock = socket.create_server((self.host, self.port), family=family, backlog=128)
         sock.setblocking(False)
