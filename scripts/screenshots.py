@@ -50,6 +50,8 @@ def main() -> int:
 
     app = QApplication([sys.argv[0]])
     app.setApplicationName("Seedance Desktop")
+    # As in the app: closing the window ends `_shoot` (which closes the engine), not Qt's loop.
+    app.setQuitOnLastWindowClosed(False)
     try:
         with asyncio.Runner(loop_factory=lambda: QtEventLoop(app)) as runner:
             runner.run(_shoot(app, home, out))
