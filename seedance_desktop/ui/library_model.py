@@ -161,24 +161,23 @@ class LibraryModel(QAbstractListModel):
         self._wanted[key] = entry.job_id  # painted now: read it before older requests
         if not self._loading:
             self._loading = True
-            self.tasks.run(self._load_thumbnails(), "Loading thumbnails")
+            task = self.tasks.run(self._load_thumbnails(), "Loading thumbnails")
+            # Even a task that never ran (cancelled at once, or refused by the loop) frees this.
+            task.add_done_callback(lambda _: setattr(self, "_loading", False))
         return QIcon(self._placeholder)
 
     async def _load_thumbnails(self) -> None:
-        try:
-            while self._wanted:
-                key = next(reversed(self._wanted))
-                job_id = self._wanted.pop(key)
-                image = await asyncio.to_thread(_read_thumbnail, key, THUMB_SIZE)
-                self._thumbs[key] = None if image.isNull() else QPixmap.fromImage(image)
-                while len(self._thumbs) > THUMB_CACHE:
-                    self._thumbs.popitem(last=False)
-                row = self._rows.get(job_id)
-                if row is not None:
-                    index = self.index(row)
-                    self.dataChanged.emit(index, index, [Qt.ItemDataRole.DecorationRole])
-        finally:
-            self._loading = False
+        while self._wanted:
+            key = next(reversed(self._wanted))
+            job_id = self._wanted.pop(key)
+            image = await asyncio.to_thread(_read_thumbnail, key, THUMB_SIZE)
+            self._thumbs[key] = None if image.isNull() else QPixmap.fromImage(image)
+            while len(self._thumbs) > THUMB_CACHE:
+                self._thumbs.popitem(last=False)
+            row = self._rows.get(job_id)
+            if row is not None:
+                index = self.index(row)
+                self.dataChanged.emit(index, index, [Qt.ItemDataRole.DecorationRole])
 
     @staticmethod
     def _blank(color: QColor) -> QPixmap:

@@ -13,6 +13,7 @@ from seedance_desktop.domain.endpoints import Mode
 from seedance_desktop.engine.library import LibraryFilter
 from seedance_desktop.engine.states import JobState
 from seedance_desktop.ui.bridge import EngineBridge
+from seedance_desktop.ui.library_model import LibraryModel
 from seedance_desktop.ui.library_view import LibraryView
 from seedance_desktop.ui.player import PlayerWidget
 from seedance_desktop.ui.queue_panel import QueuePanel, ordinal, progress_text
@@ -154,6 +155,22 @@ async def test_the_player_without_multimedia_keeps_the_rest(qtbot, tmp_path: Pat
     player.load(tmp_path / "missing.mp4")
     assert player.external.isEnabled() and player.folder.isEnabled()
     player.toggle()  # nothing to play, nothing breaks
+
+
+async def test_a_thumbnail_loader_cancelled_before_it_ran_does_not_stop_later_ones(
+    qtbot, ui_engine
+) -> None:
+    engine = ui_engine.engine
+    (job,) = await engine.enqueue(quick_shot("A heron on a lake", seed=7))
+    await ui_engine.wait_for(job.id, {JobState.DONE})
+    tasks = TaskRunner()
+    model = LibraryModel(tasks)
+    model.set_source(engine.library, LibraryFilter())
+    model.data(model.index(0), Qt.ItemDataRole.DecorationRole)  # painted: a loader starts
+    await tasks.cancel_all()  # e.g. the view was detached before the loader got to run
+    assert not model.thumbnail_loaded(0)
+    model.data(model.index(0), Qt.ItemDataRole.DecorationRole)  # painted again
+    await eventually(lambda: model.thumbnail_loaded(0))
 
 
 async def test_library_search_star_reuse_continue_export_delete(
