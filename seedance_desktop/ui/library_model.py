@@ -30,6 +30,14 @@ THUMB_SIZE = QSize(160, 90)
 THUMB_CACHE = 600  # decoded thumbnails kept (about 60 kB each)
 EntryRole = Qt.ItemDataRole.UserRole + 1
 JobIdRole = Qt.ItemDataRole.UserRole + 2
+# Plain ints: data() runs for several roles of every painted item, and looking up Qt's enum
+# members there is a measurable part of a page's paint.
+_DISPLAY = int(Qt.ItemDataRole.DisplayRole)
+_DECORATION = int(Qt.ItemDataRole.DecorationRole)
+_TOOLTIP = int(Qt.ItemDataRole.ToolTipRole)
+_ACCESSIBLE = int(Qt.ItemDataRole.AccessibleTextRole)
+_ENTRY = int(EntryRole)
+_JOB_ID = int(JobIdRole)
 
 Index = QModelIndex | QPersistentModelIndex
 _ROOT = QModelIndex()  # the list's only parent
@@ -60,13 +68,14 @@ class LibraryModel(QAbstractListModel):
         self.library: Library | None = None
         self.where = LibraryFilter()
         self._entries: list[LibraryEntry] = []
+        self._titles: list[str] = []  # the caption of each row, made once
         self._rows: dict[int, int] = {}  # job id -> row
         self._offset = 0  # how far into the filtered list the pages reach
         self._exhausted = True
-        self._thumbs: OrderedDict[str, QPixmap | None] = OrderedDict()  # None: unreadable
+        self._thumbs: OrderedDict[str, QIcon | None] = OrderedDict()  # None: unreadable
         self._wanted: dict[str, int] = {}  # thumbnail path -> job id, newest request last
         self._loading = False
-        self._placeholder = self._blank(QColor(128, 128, 128, 60))
+        self._placeholder = QIcon(self._blank(QColor(128, 128, 128, 60)))
 
     # Loading -----------------------------------------------------------------------------------
 
@@ -75,7 +84,7 @@ class LibraryModel(QAbstractListModel):
         self.beginResetModel()
         self.library = library
         self.where = replace(where, limit=None, offset=0)
-        self._entries, self._rows = [], {}
+        self._entries, self._titles, self._rows = [], [], {}
         self._offset = 0
         self._exhausted = library is None
         self._wanted.clear()
@@ -100,6 +109,7 @@ class LibraryModel(QAbstractListModel):
             for entry in fresh:
                 self._rows[entry.job_id] = len(self._entries)
                 self._entries.append(entry)
+                self._titles.append(title_for(entry))
             self.endInsertRows()
 
     @property
@@ -111,22 +121,23 @@ class LibraryModel(QAbstractListModel):
     def rowCount(self, parent: Index = _ROOT) -> int:
         return 0 if parent.isValid() else len(self._entries)
 
-    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not 0 <= index.row() < len(self._entries):
+    def data(self, index: Index, role: int = _DISPLAY) -> Any:
+        row = index.row()
+        if not 0 <= row < len(self._entries) or not index.isValid():
             return None
-        entry = self._entries[index.row()]
-        if role == Qt.ItemDataRole.DisplayRole:
-            return title_for(entry)
-        if role == Qt.ItemDataRole.DecorationRole:
-            return self._icon(entry)
-        if role == Qt.ItemDataRole.ToolTipRole:
+        if role == _DISPLAY:
+            return self._titles[row]
+        if role == _DECORATION:
+            return self._icon(self._entries[row])
+        entry = self._entries[row]
+        if role == _TOOLTIP:
             return f"{entry.prompt}\n{entry.mode.label} · {_when(entry)}"
-        if role == Qt.ItemDataRole.AccessibleTextRole:
+        if role == _ACCESSIBLE:
             starred = ", starred" if entry.starred else ""
             return f"{entry.prompt or 'No prompt'}, {entry.mode.label}, {_when(entry)}{starred}"
-        if role == EntryRole:
+        if role == _ENTRY:
             return entry
-        if role == JobIdRole:
+        if role == _JOB_ID:
             return entry.job_id
         return None
 
@@ -151,12 +162,12 @@ class LibraryModel(QAbstractListModel):
 
     def _icon(self, entry: LibraryEntry) -> QIcon:
         if entry.thumbnail is None:
-            return QIcon(self._placeholder)
+            return self._placeholder
         key = str(entry.thumbnail)
         if key in self._thumbs:
             self._thumbs.move_to_end(key)
-            pixmap = self._thumbs[key]
-            return QIcon(pixmap if pixmap is not None else self._placeholder)
+            icon = self._thumbs[key]
+            return icon if icon is not None else self._placeholder
         self._wanted.pop(key, None)
         self._wanted[key] = entry.job_id  # painted now: read it before older requests
         if not self._loading:
@@ -164,14 +175,14 @@ class LibraryModel(QAbstractListModel):
             task = self.tasks.run(self._load_thumbnails(), "Loading thumbnails")
             # Even a task that never ran (cancelled at once, or refused by the loop) frees this.
             task.add_done_callback(lambda _: setattr(self, "_loading", False))
-        return QIcon(self._placeholder)
+        return self._placeholder
 
     async def _load_thumbnails(self) -> None:
         while self._wanted:
             key = next(reversed(self._wanted))
             job_id = self._wanted.pop(key)
             image = await asyncio.to_thread(_read_thumbnail, key, THUMB_SIZE)
-            self._thumbs[key] = None if image.isNull() else QPixmap.fromImage(image)
+            self._thumbs[key] = None if image.isNull() else QIcon(QPixmap.fromImage(image))
             while len(self._thumbs) > THUMB_CACHE:
                 self._thumbs.popitem(last=False)
             row = self._rows.get(job_id)
