@@ -18,6 +18,7 @@ from PySide6.QtCore import (
     QPersistentModelIndex,
     QSize,
     Qt,
+    Signal,
 )
 from PySide6.QtGui import QColor, QIcon, QImage, QImageReader, QPixmap
 
@@ -62,6 +63,9 @@ def _read_thumbnail(path: str, size: QSize) -> QImage:
 
 
 class LibraryModel(QAbstractListModel):
+    # After every page read, rows or not: whether more may follow can change with no new row.
+    loaded = Signal()
+
     def __init__(self, tasks: TaskRunner, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.tasks = tasks
@@ -89,7 +93,9 @@ class LibraryModel(QAbstractListModel):
         self._exhausted = library is None
         self._wanted.clear()
         self.endResetModel()
-        if library is not None:
+        if library is None:
+            self.loaded.emit()
+        else:
             self.fetchMore(QModelIndex())
 
     def canFetchMore(self, parent: Index = _ROOT) -> bool:
@@ -111,6 +117,7 @@ class LibraryModel(QAbstractListModel):
                 self._entries.append(entry)
                 self._titles.append(title_for(entry))
             self.endInsertRows()
+        self.loaded.emit()
 
     @property
     def exhausted(self) -> bool:

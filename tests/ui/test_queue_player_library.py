@@ -188,8 +188,11 @@ async def test_library_search_star_reuse_continue_export_delete(
     model = view.model
     assert model.rowCount() == 2 and view.status.text() == "2 results"
     await eventually(lambda: model.thumbnail_loaded(0) and model.thumbnail_loaded(1))
+    view.search.setText("zebra")  # no hits: nothing more to come either
+    await eventually(lambda: view.status.text() == "0 results")
     view.search.setText("fox")
     await eventually(lambda: model.rowCount() == 1)
+    assert view.status.text() == "1 result"
     view.grid.setCurrentIndex(model.index(0))
     entry = view.current_entry()
     assert entry is not None and entry.job_id == fox.id
