@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 from collections import OrderedDict
-from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -152,9 +151,6 @@ class LibraryModel(QAbstractListModel):
 
     def entry(self, row: int) -> LibraryEntry | None:
         return self._entries[row] if 0 <= row < len(self._entries) else None
-
-    def entries(self) -> Sequence[LibraryEntry]:
-        return tuple(self._entries)
 
     def row_of(self, job_id: int) -> int | None:
         return self._rows.get(job_id)

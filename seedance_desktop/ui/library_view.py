@@ -159,11 +159,6 @@ class LibraryView(QWidget):
             self.grid.setCurrentIndex(self.model.index(row))
         self._show_current()
 
-    @property
-    def entries(self) -> dict[int, LibraryEntry]:
-        """The entries loaded so far, by job id."""
-        return {entry.job_id: entry for entry in self.model.entries()}
-
     def _show_count(self) -> None:
         count = self.model.rowCount()
         more = "" if self.model.exhausted else "+"
