@@ -20,6 +20,7 @@ from seedance_desktop.fal import (
     RetryPolicy,
     UnsafeUrl,
 )
+from seedance_desktop.fal.download import WRITEBACK_EVERY_BYTES
 
 SECRET = "download-key-id:download-secret-value"
 DATA = os.urandom(3 * 1024 * 1024 + 123)  # more than one write buffer, not a round size
@@ -110,6 +111,24 @@ async def test_download_restarts_when_ranges_are_ignored(
     await client.download(f"{cdn.url}/files/out.mp4", dest)  # no size known: Content-Length
     assert dest.read_bytes() == DATA
     assert len(cdn.headers_seen()) == 3
+
+
+async def test_a_large_download_handed_to_disk_on_the_way_survives_resume_and_restart(
+    client: FalClient, cdn: Recorder, tmp_path: Path
+) -> None:
+    """Past WRITEBACK_EVERY_BYTES the part file is handed to the disk as it grows; a resume
+    appends after it and a restart (ranges ignored) rewrites it from zero."""
+    big = os.urandom(2 * WRITEBACK_EVERY_BYTES + 4321)
+    cdn.files["/files/big.mp4"] = big
+    cdn.truncate_next = 1  # cut at half, past the first hand-over
+    resumed = tmp_path / "resumed.mp4"
+    await client.download(f"{cdn.url}/files/big.mp4", resumed, expected_size=len(big))
+    assert hashlib.sha256(resumed.read_bytes()).digest() == hashlib.sha256(big).digest()
+    cdn.truncate_next, cdn.honour_range = 1, False
+    restarted = tmp_path / "restarted.mp4"
+    await client.download(f"{cdn.url}/files/big.mp4", restarted, expected_size=len(big))
+    assert restarted.read_bytes() == big
+    assert leftovers(tmp_path) == ["restarted.mp4", "resumed.mp4"]
 
 
 async def test_size_mismatch_leaves_nothing(
