@@ -8,8 +8,16 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QRect, Qt, QUrl
-from PySide6.QtGui import QDesktopServices, QImage, QKeyEvent, QKeySequence, QPainter, QShortcut
+from PySide6.QtCore import QMetaObject, QRect, Qt, QUrl
+from PySide6.QtGui import (
+    QCloseEvent,
+    QDesktopServices,
+    QImage,
+    QKeyEvent,
+    QKeySequence,
+    QPainter,
+    QShortcut,
+)
 from PySide6.QtWidgets import (
     QCheckBox,
     QHBoxLayout,
@@ -179,23 +187,31 @@ class PlayerWidget(QWidget):
         self.player.pause()  # decode the first frame without playing
 
     def release(self) -> None:
-        """Stop playback and let Qt's loop destroy the media player, before the window goes.
+        """Stop playback and let Qt's loop destroy the media player, before the widget goes.
 
-        Destroying a QMediaPlayer waits for its audio thread, which needs the GIL: from a
-        Python destructor (the window garbage-collected at quit) that is a deadlock. Posted
-        deletes run from the event loop, where the GIL is free.
+        The player's own threads need the GIL while they stop (they call into the Python side
+        of the objects this widget made). Stopping or destroying the player from Python, which
+        holds the GIL throughout the call, deadlocks now and then: a stop() that waits for a
+        lock one of those threads holds, or a destructor run by the garbage collector. So the
+        stop is a queued call and the deletes are posted: both run from Qt's loop, where the
+        GIL is free.
         """
         if self.player is None:
             return
         for part in (self.player, self.audio, self.sink):
             part.blockSignals(True)  # nothing reaches the handlers once it is going
-        self.player.stop()
-        self.player.setSource(QUrl())
+        QMetaObject.invokeMethod(self.player, "stop", Qt.ConnectionType.QueuedConnection)
         for part in (self.player, self.audio, self.sink):
             part.deleteLater()
         self.player = None
         self._available = None
         self._set_enabled(False)
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # Qt's name
+        # A player shown as a window of its own (the main window releases it itself: children
+        # get no close event when their window closes).
+        self.release()
+        super().closeEvent(event)
 
     def source(self) -> Path | None:
         return self._path
