@@ -49,9 +49,14 @@ def run_window(argv: Sequence[str] | None = None) -> int:
     # The window closing ends `_main` (which stops the engine cleanly), not Qt's loop directly.
     app.setQuitOnLastWindowClosed(False)
     from seedance_desktop.ui.event_loop import QtEventLoop
+    from seedance_desktop.ui.main_thread_gc import MainThreadCollector
 
-    with asyncio.Runner(loop_factory=lambda: QtEventLoop(app)) as runner:
-        return runner.run(_main(app))
+    collector = MainThreadCollector()
+    try:
+        with asyncio.Runner(loop_factory=lambda: QtEventLoop(app)) as runner:
+            return runner.run(_main(app))
+    finally:
+        collector.stop()
 
 
 async def _main(app: object) -> int:

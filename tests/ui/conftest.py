@@ -3,8 +3,9 @@ the real engine (asyncio) and the widgets (Qt) share one loop as they do in the 
 
 from __future__ import annotations
 
+import gc
 import os
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from pathlib import Path
 
 os.environ.setdefault("QT_API", "pyside6")
@@ -27,6 +28,20 @@ def pytest_asyncio_loop_factories(
     config: pytest.Config, item: pytest.Item
 ) -> Mapping[str, Callable[[], QtEventLoop]]:
     return {"qasync": lambda: QtEventLoop(_qt_app())}
+
+
+@pytest.fixture(autouse=True)
+def collect_on_the_qt_thread() -> Iterator[None]:
+    """As in the app (ui/main_thread_gc.py): no cyclic collection in a worker thread while a
+    widget test runs; what the test left is collected here, on the Qt thread, when it ends."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.collect()
+        if enabled:
+            gc.enable()
 
 
 @pytest.fixture
