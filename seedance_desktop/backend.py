@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from seedance_desktop.fal.config import ENV_CDN_URL, ENV_QUEUE_URL, ENV_REST_URL, FalConfig
@@ -18,18 +19,24 @@ SIMULATOR_KEY = "simulator:local"
 ENV_INSTANT = "SEEDANCE_SIMULATOR_INSTANT"
 
 
+class BackendKind(StrEnum):
+    FAL = "fal"
+    CUSTOM = "custom"  # a fal-compatible server named in the environment
+    SIMULATOR = "simulator"  # the bundled simulator: nothing is billed
+
+
 @dataclass
 class Backend:
     config: FalConfig
-    kind: str  # "fal", "custom", "simulator"
+    kind: BackendKind
     simulator: SimulatorServer | None = None
 
     @property
     def label(self) -> str:
         return {
-            "fal": "fal",
-            "custom": f"compatible server at {self.config.queue_url}",
-            "simulator": "bundled simulator (no key: nothing is billed)",
+            BackendKind.FAL: "fal",
+            BackendKind.CUSTOM: f"compatible server at {self.config.queue_url}",
+            BackendKind.SIMULATOR: "bundled simulator (no key: nothing is billed)",
         }[self.kind]
 
     def close(self) -> None:
@@ -45,9 +52,9 @@ def open_backend(
     preferred); else the embedded simulator."""
     key = key or load_key().key
     if any(os.environ.get(name) for name in (ENV_QUEUE_URL, ENV_REST_URL, ENV_CDN_URL)):
-        return Backend(FalConfig.from_env(key or SIMULATOR_KEY), "custom")
+        return Backend(FalConfig.from_env(key or SIMULATOR_KEY), BackendKind.CUSTOM)
     if key and prefer != "simulator":
-        return Backend(FalConfig.from_env(key), "fal")
+        return Backend(FalConfig.from_env(key), BackendKind.FAL)
     return start_simulator_backend(paths, port=port)
 
 
@@ -60,7 +67,7 @@ def start_simulator_backend(paths: AppPaths, *, port: int = 0) -> Backend:
     server = SimulatorServer(config, port=port)
     url = server.start()
     fal = FalConfig(key=None, queue_url=url, rest_url=url, cdn_url=url).with_key(SIMULATOR_KEY)
-    return Backend(fal, "simulator", server)
+    return Backend(fal, BackendKind.SIMULATOR, server)
 
 
 async def check_key(config: FalConfig) -> tuple[bool, str]:

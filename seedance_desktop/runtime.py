@@ -6,11 +6,13 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from functools import cached_property
 
 from seedance_desktop.backend import Backend, open_backend
 from seedance_desktop.engine.database import Database
 from seedance_desktop.engine.engine import Engine
 from seedance_desktop.engine.events import EventBus
+from seedance_desktop.engine.interface import EngineInterface
 from seedance_desktop.paths import AppPaths, app_paths
 
 log = logging.getLogger(__name__)
@@ -22,6 +24,11 @@ class Runtime:
     backend: Backend
     paths: AppPaths
     notice: str | None  # something the person must be told at start (a recovered database)
+
+    @cached_property
+    def interface(self) -> EngineInterface:
+        """The window's one way to the engine."""
+        return EngineInterface(self.engine)
 
 
 @asynccontextmanager

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 from pathlib import Path
 
@@ -13,11 +12,13 @@ from media_factory import make_image, make_video
 
 from seedance_desktop.domain.endpoints import Mode
 from seedance_desktop.domain.shot import Shot
+from seedance_desktop.engine.actions import Resolution
 from seedance_desktop.engine.database import Database
 from seedance_desktop.engine.engine import ActionRefused, InvalidShot
 from seedance_desktop.engine.events import ConnectivityChanged, JobAdded, JobChanged
 from seedance_desktop.engine.library import LibraryFilter
 from seedance_desktop.engine.states import JobState
+from seedance_desktop.engine.waits import WaitKind
 
 FINAL = {JobState.DONE, JobState.FAILED, JobState.CANCELLED, JobState.UNKNOWN_SUBMISSION}
 
@@ -167,7 +168,7 @@ async def test_reorder_pause_and_resume(harness: EngineHarness, simulator) -> No
     engine = harness.engine
     engine.pause()
     a, b, c = [(await engine.enqueue(quick_shot(f"shot {n}")))[0] for n in "abc"]
-    await asyncio.sleep(0.3)
+    await engine.settled()
     assert submits(simulator) == [], "a paused queue sends nothing"
     engine.move(c.id, 0)
     assert [j.id for j in engine.jobs.all()] == [c.id, a.id, b.id]
@@ -186,7 +187,7 @@ async def test_cancel_a_queued_job_sends_nothing(harness: EngineHarness, simulat
     job = await engine.cancel(job.id)
     assert job.state is JobState.CANCELLED
     engine.resume()
-    await asyncio.sleep(0.3)
+    await engine.settled()
     assert submits(simulator) == []
     with pytest.raises(ActionRefused):
         await engine.cancel(job.id)
@@ -225,15 +226,15 @@ async def test_an_ambiguous_submit_is_never_resent(harness: EngineHarness, simul
     simulator.faults.drop_after_submit = 1.0
     (job,) = await engine.enqueue(quick_shot())
     assert await harness.wait_for(job.id, FINAL) is JobState.UNKNOWN_SUBMISSION
-    await asyncio.sleep(0.3)
+    await engine.settled()
     assert len(submits(simulator)) == 1
     # A restart does not resend it either.
     engine = await harness.restart()
-    await asyncio.sleep(0.3)
+    await engine.settled()
     assert engine.jobs.get(job.id).state is JobState.UNKNOWN_SUBMISSION
     assert len(submits(simulator)) == 1
     simulator.faults.drop_after_submit = 0.0
-    await engine.resolve_unknown(job.id, "resubmit")
+    await engine.resolve_unknown(job.id, Resolution.RESUBMIT)
     assert await harness.wait_for(job.id, FINAL) is JobState.DONE
     assert len(submits(simulator)) == 2
 
@@ -242,7 +243,7 @@ async def test_dropping_an_unknown_submission(harness: EngineHarness, simulator)
     simulator.faults.drop_after_submit = 1.0
     (job,) = await harness.engine.enqueue(quick_shot())
     await harness.wait_for(job.id, {JobState.UNKNOWN_SUBMISSION})
-    job = await harness.engine.resolve_unknown(job.id, "drop")
+    job = await harness.engine.resolve_unknown(job.id, Resolution.DROP)
     assert job.state is JobState.CANCELLED
 
 
@@ -262,7 +263,7 @@ async def test_offline_jobs_wait_and_go_when_the_network_returns(
     simulator.go_offline()
     (job,) = await engine.enqueue(quick_shot())
     await harness.wait_until(lambda: not engine.connectivity.online)
-    await asyncio.sleep(0.3)
+    await engine.settled()
     assert engine.jobs.get(job.id).state is JobState.QUEUED
     simulator.go_online()
     assert await harness.wait_for(job.id, FINAL) is JobState.DONE
@@ -311,9 +312,10 @@ async def test_budget_cap_holds_jobs_with_a_reason(harness: EngineHarness, simul
     settings.budget_month_usd = 0.05
     engine.update_settings(settings)
     (job,) = await engine.enqueue(quick_shot())
-    await asyncio.sleep(0.3)
+    await engine.settled()
     assert engine.jobs.get(job.id).state is JobState.QUEUED
-    assert "budget" in (engine.wait_reason(job.id) or "")
+    wait = engine.wait_reason(job.id)
+    assert wait is not None and wait.kind is WaitKind.BUDGET and "budget" in wait.message
     assert submits(simulator) == []
     settings.budget_month_usd = 10.0
     engine.update_settings(settings)

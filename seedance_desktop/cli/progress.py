@@ -10,6 +10,7 @@ from seedance_desktop.engine.events import (
     Event,
     JobChanged,
     JobProgress,
+    ProgressPhase,
     QueueChanged,
 )
 
@@ -54,9 +55,9 @@ class ProgressPrinter:
             return f"[job {job.id}] {job.state.label}{request}{extra}"
         if isinstance(event, JobProgress) and self._wanted(event.job_id):
             prefix = f"[job {event.job_id}]"
-            if event.phase == "queue" and event.queue_position is not None:
+            if event.phase is ProgressPhase.QUEUE and event.queue_position is not None:
                 return f"{prefix} Waiting at fal, position {event.queue_position}"
-            if event.phase in ("upload", "download") and event.total:
+            if event.phase in (ProgressPhase.UPLOAD, ProgressPhase.DOWNLOAD) and event.total:
                 return f"{prefix} {event.phase.capitalize()}ing {_percent(event.done, event.total)}"
             if event.message:
                 return f"{prefix} {event.message}"

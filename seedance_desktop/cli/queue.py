@@ -10,6 +10,7 @@ import sys
 from seedance_desktop.cli.generate_live import interrupt_event
 from seedance_desktop.cli.main import EXIT_FAILED, EXIT_OK, EXIT_USAGE
 from seedance_desktop.cli.progress import ProgressPrinter
+from seedance_desktop.engine.actions import Resolution
 from seedance_desktop.engine.engine import ActionRefused
 from seedance_desktop.engine.events import EventBus
 from seedance_desktop.engine.jobs import Job
@@ -27,7 +28,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action.add_argument("job_id", type=int)
     resolve = actions.add_parser("resolve", help="decide on a job whose submission is unclear")
     resolve.add_argument("job_id", type=int)
-    resolve.add_argument("decision", choices=["resubmit", "drop"])
+    resolve.add_argument("decision", choices=[r.value for r in Resolution])
     actions.add_parser("run", help="work the queue headless until nothing is left to do")
 
 
@@ -81,7 +82,7 @@ async def _run(args: argparse.Namespace) -> int:
             elif args.action == "retry":
                 job = await engine.retry(args.job_id)
             else:
-                job = await engine.resolve_unknown(args.job_id, args.decision)
+                job = await engine.resolve_unknown(args.job_id, Resolution(args.decision))
         except KeyError:
             print(f"There is no job {args.job_id}.", file=sys.stderr)
             return EXIT_USAGE

@@ -22,7 +22,7 @@ from pathlib import Path
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 _V1 = """
 CREATE TABLE jobs (
@@ -141,8 +141,15 @@ CREATE TABLE settings (
 );
 """
 
+# Variations of one queued shot share a batch: the queue and the library show "#2 of 3".
+_V2 = """
+ALTER TABLE jobs ADD COLUMN batch TEXT;
+ALTER TABLE jobs ADD COLUMN variation INTEGER NOT NULL DEFAULT 1;
+ALTER TABLE jobs ADD COLUMN variations INTEGER NOT NULL DEFAULT 1;
+"""
+
 # Migration n takes the schema from version n - 1 to n. Append, never edit a released one.
-MIGRATIONS: dict[int, str] = {1: _V1}
+MIGRATIONS: dict[int, str] = {1: _V1, 2: _V2}
 
 
 class DatabaseError(Exception):

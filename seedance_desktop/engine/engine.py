@@ -14,6 +14,7 @@ import json
 import logging
 import random
 import time
+import uuid
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -27,6 +28,14 @@ from seedance_desktop.domain.plan import Plan, plan_shot
 from seedance_desktop.domain.pricing import billed_cost
 from seedance_desktop.domain.shot import Shot, build_input, replace_references, shot_to_json
 from seedance_desktop.domain.validation import Problem
+from seedance_desktop.engine import waits
+from seedance_desktop.engine.actions import (
+    ACTIONS,
+    RESOLUTION_ACTIONS,
+    JobAction,
+    Resolution,
+    refusal,
+)
 from seedance_desktop.engine.connectivity import Connectivity, reachable, still_there
 from seedance_desktop.engine.crashpoints import crash_point
 from seedance_desktop.engine.database import Database
@@ -37,6 +46,7 @@ from seedance_desktop.engine.events import (
     JobProgress,
     JobRemoved,
     LibraryChanged,
+    ProgressPhase,
     QueueChanged,
     SpendChanged,
 )
@@ -50,6 +60,7 @@ from seedance_desktop.engine.references import (
 from seedance_desktop.engine.settings import EngineSettings, SettingsStore
 from seedance_desktop.engine.spend import SpendTotals, budget_blocks, spend_totals
 from seedance_desktop.engine.states import IN_FLIGHT_STATES, JobState
+from seedance_desktop.engine.waits import Wait, WaitKind
 from seedance_desktop.fal import errors as fal_errors
 from seedance_desktop.fal.client import CancelOutcome, FalClient, Handle, State, Status
 from seedance_desktop.fal.config import FalConfig
@@ -76,9 +87,15 @@ class ActionRefused(Exception):
     """An action that does not apply to the job in its current state; the message says why."""
 
 
+def require(action: JobAction, job: Job) -> None:
+    """Refuse `action` (ActionRefused) unless the actions table allows it for `job`."""
+    if not ACTIONS[action].applies(job):
+        raise ActionRefused(refusal(action, job.state))
+
+
 @dataclass
 class _Waiting:
-    reason: str
+    reason: Wait
     until: float = 0.0
 
 
@@ -116,6 +133,8 @@ class Engine:
         self._scheduler: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
         self._idle = asyncio.Event()
+        self._settled = asyncio.Event()
+        self._parked: set[int] = set()  # jobs whose task waits for the network to return
         self._upload_slots = asyncio.Semaphore(self.settings.max_uploads)
         self._download_slots = asyncio.Semaphore(self.settings.max_downloads)
         self._upload_locks: dict[str, asyncio.Lock] = {}
@@ -169,6 +188,13 @@ class Engine:
             if self._idle.is_set():
                 return
 
+    async def settled(self) -> None:
+        """Wait until the scheduler has started what it can and no job is moving; jobs held by a
+        pause, the budget or an offline spell stay where they are. (Tests prove "nothing
+        happened" with this, not with a sleep.)"""
+        self._kick()
+        await self._settled.wait()
+
     # Composing and queueing --------------------------------------------------------------------
 
     async def plan(self, shot: Shot) -> Plan:
@@ -196,11 +222,17 @@ class Engine:
             references.append((field, blob.sha256, Path(ref).name))
         stored_shot = replace_references(shot, stored)
         jobs = []
+        batch = uuid.uuid4().hex if variations > 1 else None
         for index in range(variations):
             seed = stored_shot.seed
             if variations > 1:
                 seed = (seed + index) if seed is not None else random.randrange(2**32)
-            job = self.jobs.add(stored_shot.with_seed(seed), plan.estimate, references)
+            job = self.jobs.add(
+                stored_shot.with_seed(seed),
+                plan.estimate,
+                references,
+                batch=(batch, index + 1, variations) if batch else None,
+            )
             jobs.append(job)
             self.events.emit(JobAdded(job))
         self._kick()
@@ -211,6 +243,7 @@ class Engine:
     async def cancel(self, job_id: int) -> Job:
         """Cancel honestly: at once where nothing is at fal; "cancel requested" until fal says."""
         job = self.jobs.get(job_id)
+        require(JobAction.CANCEL, job)
         if job.state in (JobState.QUEUED, JobState.UPLOADING, JobState.UNKNOWN_SUBMISSION):
             await self._stop_task(job_id)
             job = self._move(self.jobs.get(job_id), JobState.CANCELLED, detail="cancelled")
@@ -220,10 +253,8 @@ class Engine:
         elif job.state in (JobState.IN_QUEUE, JobState.IN_PROGRESS):
             job = self._move(job, JobState.CANCEL_REQUESTED, cancel_requested=1)
             await self._request_cancel(job)
-        elif job.state is JobState.CANCEL_REQUESTED:
+        else:  # cancel requested already: ask fal again
             await self._request_cancel(job)
-        else:
-            raise ActionRefused(_cannot_cancel(job.state))
         self._kick()
         return self.jobs.get(job_id)
 
@@ -231,8 +262,7 @@ class Engine:
         """A failed or cancelled job goes again. If fal already made the video, only the download
         is retried (nothing is paid twice); otherwise it is a new attempt that keeps the history."""
         job = self.jobs.get(job_id)
-        if job.state not in (JobState.FAILED, JobState.CANCELLED):
-            raise ActionRefused("Only a failed or cancelled job can be retried.")
+        require(JobAction.RETRY, job)
         if job.state is JobState.FAILED and job.result and _video_url(job.result):
             job = self._move(job, JobState.DOWNLOADING, detail="retrying the download")
         else:
@@ -246,27 +276,22 @@ class Engine:
         self._kick()
         return job
 
-    async def resolve_unknown(self, job_id: int, action: str) -> Job:
-        """The person's decision on an unknown submission: "resubmit" or "drop"."""
+    async def resolve_unknown(self, job_id: int, decision: Resolution) -> Job:
+        """The person's decision on an unknown submission: resubmit or drop."""
         job = self.jobs.get(job_id)
-        if job.state is not JobState.UNKNOWN_SUBMISSION:
-            raise ActionRefused("This job's submission is not in doubt.")
-        if action == "resubmit":
+        require(RESOLUTION_ACTIONS[decision], job)
+        if decision is Resolution.RESUBMIT:
             job = self._move(
                 job, JobState.QUEUED, detail="resubmitted by the person", **_CLEARED_ATTEMPT
             )
-        elif action == "drop":
-            job = self._move(job, JobState.CANCELLED, detail="dropped by the person")
         else:
-            raise ValueError(f"unknown action {action!r}")
+            job = self._move(job, JobState.CANCELLED, detail="dropped by the person")
         self._kick()
         return job
 
     async def remove(self, job_id: int) -> None:
         """Forget a final job (its library entry, if any, stays)."""
-        job = self.jobs.get(job_id)
-        if not job.state.is_final and job.state is not JobState.UNKNOWN_SUBMISSION:
-            raise ActionRefused("Cancel the job before removing it.")
+        require(JobAction.REMOVE, self.jobs.get(job_id))
         self.jobs.remove(job_id)
         self.events.emit(JobRemoved(job_id))
 
@@ -297,9 +322,12 @@ class Engine:
     def spend(self) -> SpendTotals:
         return spend_totals(self.db, self.settings.budget_month_usd, self.clock())
 
-    def wait_reason(self, job_id: int) -> str | None:
+    def wait_reason(self, job_id: int) -> Wait | None:
+        """Why a queued job is not moving (None when nothing holds it)."""
         waiting = self._waiting.get(job_id)
-        return waiting.reason if waiting else self._queue_block
+        if waiting is not None:
+            return waiting.reason
+        return Wait(WaitKind.HELD, self._queue_block) if self._queue_block else None
 
     @property
     def queue_block(self) -> str | None:
@@ -309,6 +337,7 @@ class Engine:
 
     def _kick(self) -> None:
         self._idle.clear()
+        self._settled.clear()
         self._wake.set()
 
     def _set_paused(self, paused: bool) -> None:
@@ -321,6 +350,8 @@ class Engine:
         while True:
             self._wake.clear()
             next_check = self._start_ready_jobs()
+            if self._parked.issuperset(self._tasks):
+                self._settled.set()
             if not self._tasks and next_check is None:
                 self._idle.set()
             with contextlib.suppress(TimeoutError):
@@ -342,9 +373,9 @@ class Engine:
                 continue
             reason = self._hold_reason(job, in_flight)
             if reason is not None:
-                if reason.startswith("offline") or job.id in self._waiting:
+                if reason.kind is WaitKind.OFFLINE or job.id in self._waiting:
                     recheck = 1.0
-                if not reason.startswith("offline") and not self.settings.paused:
+                if reason.kind not in (WaitKind.OFFLINE, WaitKind.PAUSED):
                     self._note_wait(job, reason)
                 break  # jobs are taken in queue order
             self._waiting.pop(job.id, None)
@@ -353,27 +384,27 @@ class Engine:
             self._launch(self._move(job, JobState.UPLOADING))
         return recheck
 
-    def _hold_reason(self, job: Job, in_flight: int) -> str | None:
+    def _hold_reason(self, job: Job, in_flight: int) -> Wait | None:
         if self.settings.paused:
-            return "paused"
+            return waits.PAUSED
         if self._queue_block:
-            return self._queue_block
+            return Wait(WaitKind.HELD, self._queue_block)
         if not self.connectivity or not self.connectivity.online:
-            return "offline"
+            return waits.OFFLINE
         waiting = self._waiting.get(job.id)
         if waiting and waiting.until > self.clock():
             return waiting.reason
         if in_flight >= self.settings.max_in_flight:
-            return "waiting for a free slot"
+            return waits.NO_SLOT
         blocked = budget_blocks(self.spend(), job.estimate.max_usd)
-        return blocked
+        return Wait(WaitKind.BUDGET, blocked) if blocked else None
 
-    def _note_wait(self, job: Job, reason: str) -> None:
+    def _note_wait(self, job: Job, reason: Wait) -> None:
         previous = self._waiting.get(job.id)
         if previous is None or previous.reason != reason:
             until = previous.until if previous else 0.0
             self._waiting[job.id] = _Waiting(reason, until)
-            self.events.emit(JobProgress(job.id, "wait", message=reason))
+            self.events.emit(JobProgress(job.id, ProgressPhase.WAIT, message=reason.message))
 
     def _launch(self, job: Job) -> None:
         task = asyncio.get_running_loop().create_task(self._drive(job.id), name=f"job-{job.id}")
@@ -407,7 +438,12 @@ class Engine:
                     await self._step(job)
                 except fal_errors.NetworkDown as exc:
                     self.connectivity.report_failure(exc.message)
-                    await self.connectivity.wait_online()
+                    self._parked.add(job_id)
+                    self._kick()
+                    try:
+                        await self.connectivity.wait_online()
+                    finally:
+                        self._parked.discard(job_id)
                 else:
                     self.connectivity.report_success()
         except asyncio.CancelledError:
@@ -465,7 +501,7 @@ class Engine:
                     url = await client.upload(
                         blob.path,
                         content_type=blob.content_type,
-                        on_progress=partial(self._progress, job.id, "upload"),
+                        on_progress=partial(self._progress, job.id, ProgressPhase.UPLOAD),
                     )
                 crash_point("during_upload")
                 self.uploads.put(blob.sha256, origin, url)
@@ -493,7 +529,7 @@ class Engine:
         except (fal_errors.RateLimited, fal_errors.ServiceError) as exc:
             self._move(job, JobState.QUEUED, detail=f"fal refused the submit: {exc.message}")
             self._waiting[job.id] = _Waiting(
-                f"fal is busy; trying again shortly ({exc.message})",
+                Wait(WaitKind.BACKING_OFF, f"fal is busy; trying again shortly ({exc.message})"),
                 self.clock() + self.requeue_delay_s,
             )
             return
@@ -519,7 +555,9 @@ class Engine:
         def on_update(status: Status) -> None:
             nonlocal job
             if status.state is State.IN_QUEUE:
-                self.events.emit(JobProgress(job.id, "queue", queue_position=status.queue_position))
+                self.events.emit(
+                    JobProgress(job.id, ProgressPhase.QUEUE, queue_position=status.queue_position)
+                )
                 crash_point("in_queue")
             elif status.state is State.IN_PROGRESS and job.state is JobState.IN_QUEUE:
                 job = self._move(job, JobState.IN_PROGRESS)
@@ -528,7 +566,9 @@ class Engine:
                     job,
                     [(line.level or "INFO", line.source, line.message) for line in status.new_logs],
                 )
-                self.events.emit(JobProgress(job.id, "run", message=status.new_logs[-1].message))
+                self.events.emit(
+                    JobProgress(job.id, ProgressPhase.RUN, message=status.new_logs[-1].message)
+                )
 
         try:
             final = await client.follow(handle, on_update)
@@ -645,8 +685,12 @@ class Engine:
         self.events.emit(LibraryChanged(job.id))
         self.events.emit(SpendChanged(self.spend()))
 
+    def thumbnail_path(self, job: Job) -> Path:
+        """Where a job's result thumbnail is (or will be) kept."""
+        return self.paths.thumbnails / f"{job.uid}.jpg"
+
     async def _make_thumbnail(self, video: Path, job: Job) -> Path | None:
-        target = self.paths.thumbnails / f"{job.uid}.jpg"
+        target = self.thumbnail_path(job)
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
             return await self._blocking(poster_frame, video, target)
@@ -695,7 +739,7 @@ class Engine:
         self._queue_block = reason
         self.events.emit(QueueChanged(self.settings.paused))
 
-    def _progress(self, job_id: int, phase: str, done: int, total: int | None) -> None:
+    def _progress(self, job_id: int, phase: ProgressPhase, done: int, total: int | None) -> None:
         self.events.emit(JobProgress(job_id, phase, done=done, total=total))
 
     def _download_progress(self, job_id: int) -> Callable[[int, int | None], None]:
@@ -703,7 +747,7 @@ class Engine:
 
         def report(done: int, total: int | None) -> None:
             nonlocal crashed
-            self._progress(job_id, "download", done, total)
+            self._progress(job_id, ProgressPhase.DOWNLOAD, done, total)
             if total and done >= total // 2 and not crashed:
                 crashed = True
                 crash_point("mid_download")
@@ -728,6 +772,10 @@ class Engine:
         if self._client is None:
             raise RuntimeError("the engine is not started")
         return self._client
+
+    async def run_blocking(self, function: Callable[..., T], *args: Any) -> T:
+        """Run blocking work (file I/O, decoding) in the engine's executor."""
+        return await self._blocking(function, *args)
 
     async def _blocking(self, function: Callable[..., T], *args: Any) -> T:
         return await asyncio.get_running_loop().run_in_executor(self._executor, function, *args)
@@ -765,12 +813,6 @@ def _error_kind(exc: Exception) -> str:
     if isinstance(exc, fal_errors.ResultExpired):
         return "expired"
     return type(exc).__name__
-
-
-def _cannot_cancel(state: JobState) -> str:
-    if state in (JobState.FETCHING, JobState.DOWNLOADING):
-        return "fal has already made this video; it is being saved to the library."
-    return f"A job that is {state.label.lower()} cannot be cancelled."
 
 
 def _reference_video_seconds(shot: Shot) -> float:

@@ -11,6 +11,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -35,12 +36,20 @@ class JobRemoved:
     job_id: int
 
 
+class ProgressPhase(StrEnum):
+    UPLOAD = "upload"  # bytes of the references sent
+    QUEUE = "queue"  # the place in fal's queue
+    RUN = "run"  # a log line while fal generates
+    DOWNLOAD = "download"  # bytes of the video received
+    WAIT = "wait"  # why a queued job is held (the message)
+
+
 @dataclass(frozen=True)
 class JobProgress:
     """Live, not persisted: upload/download bytes, queue position, log lines."""
 
     job_id: int
-    phase: str  # "upload", "queue", "run", "download"
+    phase: ProgressPhase
     done: int = 0
     total: int | None = None
     queue_position: int | None = None

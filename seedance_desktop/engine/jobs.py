@@ -47,10 +47,21 @@ class Job:
     submitted_at: float | None
     completed_at: float | None
     finished_at: float | None
+    batch: str | None = None  # variations queued together share it
+    variation: int = 1  # this job's number among them, from 1
+    variations: int = 1
 
     @property
     def prompt(self) -> str:
         return self.shot.prompt
+
+    @property
+    def variation_label(self) -> str | None:
+        """ "#2 of 3 · seed 123" for a variation; None for a job queued on its own."""
+        if self.variations <= 1:
+            return None
+        seed = f" · seed {self.seed}" if self.seed is not None else ""
+        return f"#{self.variation} of {self.variations}{seed}"
 
     @classmethod
     def from_row(cls, row: Any) -> Job:
@@ -81,6 +92,9 @@ class Job:
             submitted_at=row["submitted_at"],
             completed_at=row["completed_at"],
             finished_at=row["finished_at"],
+            batch=row["batch"],
+            variation=row["variation"],
+            variations=row["variations"],
         )
 
 
@@ -132,16 +146,23 @@ class JobRepository:
         self.clock = clock
 
     def add(
-        self, shot: Shot, estimate: Estimate, references: Iterable[tuple[str, str, str]]
+        self,
+        shot: Shot,
+        estimate: Estimate,
+        references: Iterable[tuple[str, str, str]],
+        *,
+        batch: tuple[str, int, int] | None = None,
     ) -> Job:
-        """Persist a new queued job; `references` are (field, sha256, original name) triples."""
+        """Persist a new queued job; `references` are (field, sha256, original name) triples;
+        `batch` is (batch id, variation number, variations) for one of several variations."""
         now = self.clock()
+        batch_id, variation, variations = batch or (None, 1, 1)
         with self.db.transaction() as tx:
             last = tx.execute("SELECT max(position) FROM jobs").fetchone()[0]
             cursor = tx.execute(
                 """INSERT INTO jobs (uid, position, state, endpoint, shot_json, estimate_min,
-                   estimate_max, seed, created_at, updated_at)
-                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                   estimate_max, seed, created_at, updated_at, batch, variation, variations)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
                 (
                     uuid.uuid4().hex,
                     (last or 0) + 1,
@@ -153,6 +174,9 @@ class JobRepository:
                     shot.seed,
                     now,
                     now,
+                    batch_id,
+                    variation,
+                    variations,
                 ),
             )
             job_id = int(cursor.lastrowid or 0)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -21,7 +22,7 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QColor, QIcon, QImage, QImageReader, QPixmap
 
-from seedance_desktop.engine.library import Library, LibraryEntry, LibraryFilter
+from seedance_desktop.engine.interface import LibraryEntry, LibraryFilter
 from seedance_desktop.ui.tasks import TaskRunner
 
 FIRST_PAGE = 48  # a screenful or two: what the first paint needs
@@ -40,6 +41,7 @@ _ENTRY = int(EntryRole)
 _JOB_ID = int(JobIdRole)
 
 Index = QModelIndex | QPersistentModelIndex
+LibraryPages = Callable[[LibraryFilter], list[LibraryEntry]]  # a filter with limit/offset → page
 _ROOT = QModelIndex()  # the list's only parent
 
 
@@ -68,7 +70,7 @@ class LibraryModel(QAbstractListModel):
     def __init__(self, tasks: TaskRunner, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.tasks = tasks
-        self.library: Library | None = None
+        self.pages: LibraryPages | None = None
         self.where = LibraryFilter()
         self._entries: list[LibraryEntry] = []
         self._titles: list[str] = []  # the caption of each row, made once
@@ -82,17 +84,17 @@ class LibraryModel(QAbstractListModel):
 
     # Loading -----------------------------------------------------------------------------------
 
-    def set_source(self, library: Library | None, where: LibraryFilter) -> None:
-        """Show the first page of `library` under `where` (any limit/offset in it is ignored)."""
+    def set_source(self, pages: LibraryPages | None, where: LibraryFilter) -> None:
+        """Show the first page that `pages` gives under `where` (its limit/offset are ignored)."""
         self.beginResetModel()
-        self.library = library
+        self.pages = pages
         self.where = replace(where, limit=None, offset=0)
         self._entries, self._titles, self._rows = [], [], {}
         self._offset = 0
-        self._exhausted = library is None
+        self._exhausted = pages is None
         self._wanted.clear()
         self.endResetModel()
-        if library is None:
+        if pages is None:
             self.loaded.emit()
         else:
             self.fetchMore(QModelIndex())
@@ -101,10 +103,10 @@ class LibraryModel(QAbstractListModel):
         return not parent.isValid() and not self._exhausted
 
     def fetchMore(self, parent: Index = _ROOT) -> None:
-        if parent.isValid() or self._exhausted or self.library is None:
+        if parent.isValid() or self._exhausted or self.pages is None:
             return
         size = PAGE_SIZE if self._offset else FIRST_PAGE
-        page = self.library.list(replace(self.where, limit=size, offset=self._offset))
+        page = self.pages(replace(self.where, limit=size, offset=self._offset))
         self._offset += len(page)
         self._exhausted = len(page) < size
         fresh = [e for e in page if e.job_id not in self._rows]

@@ -4,10 +4,8 @@ the grid scrolls, so a large library opens as fast as a small one."""
 
 from __future__ import annotations
 
-import asyncio
 import time
 from pathlib import Path
-from typing import Any
 
 from PySide6.QtCore import QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QGuiApplication
@@ -27,15 +25,11 @@ from PySide6.QtWidgets import (
 )
 
 from seedance_desktop.domain.endpoints import Mode
-from seedance_desktop.engine.library import (
-    ExportItem,
+from seedance_desktop.engine.interface import (
+    EngineInterface,
     LibraryEntry,
     LibraryFilter,
     TemplateError,
-    continue_shot,
-    export_files,
-    export_name,
-    sidecar,
 )
 from seedance_desktop.ui.bridge import EngineBridge
 from seedance_desktop.ui.library_model import LibraryModel
@@ -53,7 +47,7 @@ class LibraryView(QWidget):
         super().__init__(parent)
         self.bridge = bridge
         self.tasks = tasks
-        self.engine: Any = None
+        self.engine: EngineInterface | None = None
         self.model = LibraryModel(tasks, self)
         self.search = QLineEdit()
         self.search.setPlaceholderText("Search prompts (Ctrl+F)")
@@ -129,7 +123,7 @@ class LibraryView(QWidget):
         self.buttons["delete"].clicked.connect(self._delete)
         self.buttons["seed"].clicked.connect(self._copy_seed)
 
-    def attach(self, engine: Any) -> None:
+    def attach(self, engine: EngineInterface) -> None:
         self.engine = engine
         self.bridge.libraryChanged.connect(lambda _id: self.reload())
         self.reload()
@@ -153,7 +147,7 @@ class LibraryView(QWidget):
         if self.engine is None:
             return
         current = self._current_id()
-        self.model.set_source(self.engine.library, self.current_filter())
+        self.model.set_source(self.engine.library_page, self.current_filter())
         row = None if current is None else self.model.row_of(current)
         if row is not None:
             self.grid.setCurrentIndex(self.model.index(row))
@@ -184,7 +178,7 @@ class LibraryView(QWidget):
         self.buttons["star"].setText("Unstar" if entry.starred else "Star")
         params = ", ".join(f"{k}: {v}" for k, v in entry.input.items() if k != "prompt"
                            and not k.endswith(("url", "urls")))  # fmt: skip
-        refs = self.engine.library.references(entry.job_id) if self.engine else []
+        refs = self.engine.references(entry.job_id) if self.engine else []
         cost = f"${entry.cost_usd:.2f} (estimate)" if entry.cost_usd is not None else "unknown"
         size = f"{entry.width}×{entry.height}, {entry.duration_s or 0:.1f} s"
         lines = [
@@ -209,8 +203,8 @@ class LibraryView(QWidget):
 
     def _reuse(self) -> None:
         entry = self.current_entry()
-        if entry is not None:
-            self.reuseRequested.emit(self.engine.library.reuse(entry.job_id))
+        if entry is not None and self.engine is not None:
+            self.reuseRequested.emit(self.engine.reuse(entry.job_id))
 
     def _continue(self) -> None:
         entry = self.current_entry()
@@ -218,11 +212,8 @@ class LibraryView(QWidget):
             self.tasks.run(self._continue_from(entry), "Taking the last frame")
 
     async def _continue_from(self, entry: LibraryEntry) -> None:
-        from seedance_desktop.media.frames import last_frame
-
-        target = Path(self.engine.paths.data) / "frames" / f"{entry.uid}.png"
-        frame = await asyncio.to_thread(last_frame, entry.path, target)
-        self.continueRequested.emit(continue_shot(frame, entry))
+        if self.engine is not None:
+            self.continueRequested.emit(await self.engine.continue_from(entry.job_id))
 
     def _export(self) -> None:
         entry = self.current_entry()
@@ -236,30 +227,16 @@ class LibraryView(QWidget):
         self._dialog = dialog
 
     def export_to(self, folder: Path, job_ids: list[int], template: str | None = None) -> None:
-        from seedance_desktop.engine.settings import AppPreferences
+        self.tasks.run(self._copy(job_ids, folder, template), "Exporting")
 
-        prefs = AppPreferences.load(self.engine.settings_store)
-        items = []
-        for job_id in job_ids:
-            entry = self.engine.library.get(job_id)
-            if entry is None:
-                continue
-            try:
-                name = export_name(entry, template or prefs.export_template)
-            except TemplateError as exc:
-                self.status.setText(str(exc))
-                return
-            extra = (
-                sidecar(entry, self.engine.library.references(job_id))
-                if prefs.export_sidecar
-                else None
-            )
-            items.append(ExportItem(entry.path, name, extra))
-        self.tasks.run(self._copy(items, folder), "Exporting")
-
-    async def _copy(self, items: list[ExportItem], folder: Path) -> None:
+    async def _copy(self, job_ids: list[int], folder: Path, template: str | None) -> None:
+        if self.engine is None:
+            return
         try:
-            written = await asyncio.to_thread(export_files, items, folder)
+            written = await self.engine.export(job_ids, folder, template)
+        except TemplateError as exc:
+            self.status.setText(str(exc))
+            return
         except OSError as exc:
             self.status.setText(f"Export stopped: {exc.strerror or exc}. Nothing was overwritten.")
             return
@@ -268,9 +245,8 @@ class LibraryView(QWidget):
 
     def _star(self) -> None:
         entry = self.current_entry()
-        if entry is not None:
-            self.engine.library.star(entry.job_id, not entry.starred)
-            self.reload()
+        if entry is not None and self.engine is not None:
+            self.engine.star([entry.job_id], not entry.starred)  # the library reloads on the event
 
     def _delete(self) -> None:
         entry = self.current_entry()
@@ -288,8 +264,8 @@ class LibraryView(QWidget):
         self.confirm = box
 
     def _really_delete(self, job_id: int) -> None:
-        self.engine.library.delete(job_id)
-        self.reload()
+        if self.engine is not None:
+            self.tasks.run(self.engine.delete([job_id]), "Deleting")
 
     def _copy_seed(self) -> None:
         entry = self.current_entry()

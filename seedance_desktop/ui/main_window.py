@@ -13,14 +13,15 @@ from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QPaintEvent
 from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QSplitter, QStatusBar
 
 from seedance_desktop import __version__
+from seedance_desktop.backend import BackendKind
 from seedance_desktop.engine.events import EventBus
-from seedance_desktop.engine.settings import AppPreferences, EngineSettings
+from seedance_desktop.engine.interface import AppPreferences, EngineSettings
 from seedance_desktop.paths import AppPaths
 from seedance_desktop.ui.bridge import EngineBridge
 from seedance_desktop.ui.tasks import TaskRunner
 
 if TYPE_CHECKING:
-    from seedance_desktop.engine.library import LibraryEntry
+    from seedance_desktop.engine.interface import LibraryEntry
     from seedance_desktop.runtime import Runtime
     from seedance_desktop.ui.compose.panel import ComposePanel
     from seedance_desktop.ui.library_view import LibraryView
@@ -105,7 +106,7 @@ class MainWindow(QMainWindow):
     def attach(self, runtime: Runtime) -> None:
         """The engine has opened: the panels that need it come alive."""
         self.runtime = runtime
-        self.preferences = AppPreferences.load(runtime.engine.settings_store)
+        self.preferences = runtime.interface.preferences()
         if self._built:
             self._attach_panels()
         else:
@@ -119,7 +120,7 @@ class MainWindow(QMainWindow):
 
     def _attach_panels(self) -> None:
         assert self.runtime is not None
-        engine = self.runtime.engine
+        engine = self.runtime.interface
         self.compose.attach(engine)
         self.library.attach(engine)
         self.queue.attach(engine)
@@ -139,7 +140,7 @@ class MainWindow(QMainWindow):
     def _show_backend(self) -> None:
         assert self.runtime is not None
         backend = self.runtime.backend
-        if backend.kind == "simulator":
+        if backend.kind is BackendKind.SIMULATOR:
             self.backend_badge.setText("Simulator: nothing is billed · add a fal key in Settings")
             self.backend_badge.setToolTip(
                 "With no fal key, Seedance Desktop runs on its bundled simulator, which makes "
@@ -153,7 +154,7 @@ class MainWindow(QMainWindow):
     def show_result(self, job_id: int) -> None:
         if self.runtime is None:
             return
-        entry = self.runtime.engine.library.get(job_id)
+        entry = self.runtime.interface.library_entry(job_id)
         if entry is None:
             self.statusBar().showMessage("This job has no video in the library yet.", 5000)
             return
@@ -224,9 +225,9 @@ class MainWindow(QMainWindow):
         if self.runtime is None:
             self.statusBar().showMessage("Settings open once the library has loaded.", 4000)
             return
-        engine = self.runtime.engine
+        engine = self.runtime.interface
         dialog = SettingsDialog(
-            EngineSettings(**vars(engine.settings)),
+            engine.engine_settings(),
             self.preferences,
             engine.fal_config,
             self.tasks,
@@ -240,9 +241,7 @@ class MainWindow(QMainWindow):
     def _apply_settings(self, engine_settings: EngineSettings, preferences: AppPreferences) -> None:
         if self.runtime is None:
             return
-        engine = self.runtime.engine
-        engine.update_settings(engine_settings)
-        preferences.save(engine.settings_store)
+        self.runtime.interface.save_settings(engine_settings, preferences)
         self.preferences = preferences
         self.statusBar().showMessage("Settings saved.", 4000)
 

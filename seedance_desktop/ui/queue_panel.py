@@ -1,16 +1,19 @@
 """The queue panel: every job with its state and live progress, the actions on it, the offline
-and blocked banners, pause/resume, spend, and notifications when work finishes."""
+and blocked banners, pause/resume, spend, and notifications when work finishes.
+
+Rows come from `QueueModel`; which actions apply comes from the engine's actions table."""
 
 from __future__ import annotations
 
 import time
-from typing import Any
 
-from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QIcon, QKeySequence
+from PySide6.QtCore import QModelIndex, QPoint, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
+    QAbstractItemView,
     QDialog,
     QHBoxLayout,
+    QHeaderView,
     QLabel,
     QMenu,
     QMessageBox,
@@ -18,45 +21,24 @@ from PySide6.QtWidgets import (
     QPushButton,
     QStyle,
     QSystemTrayIcon,
-    QTreeWidget,
-    QTreeWidgetItem,
+    QTableView,
     QVBoxLayout,
     QWidget,
 )
 
 from seedance_desktop.domain.endpoints import Mode
-from seedance_desktop.engine.events import JobProgress
-from seedance_desktop.engine.jobs import Job
+from seedance_desktop.engine.actions import ACTIONS, JobAction, confirmation
+from seedance_desktop.engine.interface import ActionRefused, EngineInterface, Job, SpendTotals
 from seedance_desktop.engine.states import JobState
 from seedance_desktop.ui.bridge import EngineBridge
+from seedance_desktop.ui.queue_model import Column, QueueModel
 from seedance_desktop.ui.tasks import TaskRunner
 
-_ACTIVE_AT_FAL = (JobState.IN_QUEUE, JobState.IN_PROGRESS, JobState.CANCEL_REQUESTED)
-
-
-def ordinal(n: int) -> str:
-    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
-    return f"{n}{suffix}"
-
-
-def progress_text(job: Job, progress: JobProgress | None, now: float) -> str:
-    """What the state column says: the state plus whatever live detail is known."""
-    label = job.state.label
-    if job.state is JobState.FAILED and job.error:
-        return f"Failed: {job.error}"
-    if progress is None:
-        return label
-    if progress.phase in ("upload", "download") and progress.total:
-        return f"{label} · {100 * progress.done // progress.total}%"
-    if progress.phase == "queue" and progress.queue_position is not None:
-        ahead = progress.queue_position
-        return f"{label} · {ordinal(ahead + 1)} in line" if ahead else f"{label} · next"
-    if job.state is JobState.IN_PROGRESS and job.submitted_at:
-        seconds = int(now - job.submitted_at)
-        return f"{label} · {seconds // 60}:{seconds % 60:02d}"
-    if progress.phase == "wait" and progress.message:
-        return f"{label} · {progress.message}"
-    return label
+_SHORTCUTS = {
+    JobAction.CANCEL: "Ctrl+.",
+    JobAction.RETRY: "Ctrl+R",
+    JobAction.REMOVE: "Delete",
+}
 
 
 class Notifier:
@@ -87,12 +69,18 @@ class QueuePanel(QWidget):
         super().__init__(parent)
         self.bridge = bridge
         self.tasks = tasks
-        self.engine: Any = None
-        self.jobs: dict[int, Job] = {}
-        self.progress: dict[int, JobProgress] = {}
-        self.items: dict[int, QTreeWidgetItem] = {}
+        self.engine: EngineInterface | None = None
         self.notifier = Notifier(self)
         self._busy_before = False
+        self.model = QueueModel(parent=self)
+        style = self.style()
+        self.model.mode_icons = {
+            Mode.TEXT_TO_VIDEO: style.standardIcon(QStyle.StandardPixmap.SP_FileDialogDetailedView),
+            Mode.IMAGE_TO_VIDEO: style.standardIcon(QStyle.StandardPixmap.SP_DirIcon),
+            Mode.REFERENCE_TO_VIDEO: style.standardIcon(
+                QStyle.StandardPixmap.SP_FileDialogContentsView
+            ),
+        }
 
         self.offline_banner = QLabel(
             "Offline — queued jobs will go out by themselves when the network returns."
@@ -107,41 +95,38 @@ class QueuePanel(QWidget):
         self.pause_button.toggled.connect(self._toggle_pause)
         self.spend = QLabel("")
         self.spend.setObjectName("spend")
-        self.tree = QTreeWidget()
-        self.tree.setHeaderLabels(["Job", "State", "Cost"])
-        self.tree.setRootIsDecorated(False)
-        self.tree.setUniformRowHeights(True)
-        self.tree.setAccessibleName("Jobs")
-        self.tree.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
-        self.tree.customContextMenuRequested.connect(self._menu)
-        self.tree.itemActivated.connect(lambda item, _c: self._open(self._id(item)))
-        self.tree.currentItemChanged.connect(lambda *_: self._update_buttons())
-        self.tree.setColumnWidth(0, 190)
-        self.tree.setColumnWidth(1, 160)
+        self.spend.setWordWrap(True)
+        self.table = QTableView()
+        self.table.setModel(self.model)
+        self.table.setAccessibleName("Jobs")
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setShowGrid(False)
+        self.table.setWordWrap(False)
+        self.table.verticalHeader().setVisible(False)
+        self.table.verticalHeader().setDefaultSectionSize(28)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(Column.SHOT, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(Column.STATE, QHeaderView.ResizeMode.Interactive)
+        self.table.setColumnWidth(Column.STATE, 150)
+        for column in (Column.TAKE, Column.POSITION, Column.ELAPSED, Column.COST):
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
+        self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.table.customContextMenuRequested.connect(self._menu)
+        self.table.activated.connect(lambda index: self._open(self._job_at(index)))
+        self.table.selectionModel().currentRowChanged.connect(lambda *_: self._update_actions())
+        self.model.dataChanged.connect(self._current_changed)
 
-        self.actions: dict[str, QAction] = {}
+        self.job_actions: dict[JobAction | str, QAction] = {}
+        self.buttons: dict[JobAction | str, QPushButton] = {}
         buttons = QHBoxLayout()
-        for key, text, shortcut, slot in (
-            ("cancel", "Cancel", "Ctrl+.", self._cancel),
-            ("retry", "Retry", "Ctrl+R", self._retry),
-            ("remove", "Remove", "Delete", self._remove),
-            ("open", "Open", None, lambda: self._open(self._current())),
-            ("logs", "Logs", "Ctrl+L", self._logs),
-            ("resubmit", "Resubmit", None, lambda: self._resolve("resubmit")),
-            ("drop", "Drop", None, lambda: self._resolve("drop")),
-        ):
-            action = QAction(text, self)
-            if shortcut:
-                action.setShortcut(QKeySequence(shortcut))
-                action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-            action.triggered.connect(slot)
-            self.addAction(action)
-            self.actions[key] = action
-            if key in ("cancel", "retry", "remove", "logs"):
-                button = QPushButton(text)
-                button.clicked.connect(action.trigger)
-                action.changed.connect(lambda b=button, a=action: b.setEnabled(a.isEnabled()))
-                buttons.addWidget(button)
+        for action in JobAction:
+            spec = ACTIONS[action]
+            self._add_action(action, spec.label, spec.does, _SHORTCUTS.get(action), buttons)
+        self._add_action("open", "Open", "play the result", None, None)
+        self._add_action("logs", "Logs", "the job's history and fal's logs", "Ctrl+L", buttons)
+        buttons.addStretch(1)
         top = QHBoxLayout()
         top.addWidget(QLabel("<b>Queue</b>"))
         top.addStretch(1)
@@ -150,99 +135,79 @@ class QueuePanel(QWidget):
         layout.addLayout(top)
         layout.addWidget(self.offline_banner)
         layout.addWidget(self.blocked_banner)
-        layout.addWidget(self.tree, 1)
+        layout.addWidget(self.table, 1)
         layout.addLayout(buttons)
         layout.addWidget(self.spend)
         self._clock = QTimer(self, interval=1000)
-        self._clock.timeout.connect(self._tick)
-        self._update_buttons()
+        self._clock.timeout.connect(self.model.tick)
+        self._update_actions()
+
+    def _add_action(
+        self,
+        key: JobAction | str,
+        text: str,
+        tip: str,
+        shortcut: str | None,
+        buttons: QHBoxLayout | None,
+    ) -> None:
+        action = QAction(text, self)
+        action.setToolTip(tip[0].upper() + tip[1:])
+        if shortcut:
+            action.setShortcut(QKeySequence(shortcut))
+            action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        action.triggered.connect(lambda _=False, k=key: self._trigger(k))
+        self.addAction(action)
+        self.job_actions[key] = action
+        if buttons is not None:
+            button = QPushButton(text)
+            button.setToolTip(action.toolTip())
+            button.clicked.connect(action.trigger)
+            buttons.addWidget(button)
+            self.buttons[key] = button
 
     # Wiring ------------------------------------------------------------------------------------
 
-    def attach(self, engine: Any) -> None:
+    def attach(self, engine: EngineInterface) -> None:
         self.engine = engine
-        for job in engine.jobs.all():
-            self._upsert(job)
-        self.bridge.jobAdded.connect(self._upsert)
+        self.model.bind(engine.wait_reason, engine.thumbnail_path)
+        self.model.reset(engine.jobs())
+        self.bridge.jobAdded.connect(self._added)
         self.bridge.jobChanged.connect(self._changed)
-        self.bridge.jobRemoved.connect(self._removed)
-        self.bridge.jobProgress.connect(self._progressed)
+        self.bridge.jobRemoved.connect(self.model.remove)
+        self.bridge.jobProgress.connect(self.model.progress)
         self.bridge.connectivityChanged.connect(self._connectivity)
         self.bridge.queueChanged.connect(self._queue_changed)
         self.bridge.spendChanged.connect(self._spend)
-        self.pause_button.setChecked(engine.settings.paused)
         self._spend(engine.spend())
-        self._queue_changed(engine.settings.paused)
+        self._queue_changed(engine.paused)
         self._clock.start()
+        self._update_actions()
 
     # Rows --------------------------------------------------------------------------------------
 
-    def _icon(self, job: Job) -> QIcon:
-        icons = {
-            Mode.TEXT_TO_VIDEO: QStyle.StandardPixmap.SP_FileDialogDetailedView,
-            Mode.IMAGE_TO_VIDEO: QStyle.StandardPixmap.SP_DirIcon,
-            Mode.REFERENCE_TO_VIDEO: QStyle.StandardPixmap.SP_FileDialogContentsView,
-        }
-        if job.state is JobState.DONE and self.engine is not None:
-            entry = self.engine.library.get(job.id)
-            if entry is not None and entry.thumbnail is not None:
-                return QIcon(str(entry.thumbnail))
-        return self.style().standardIcon(icons[job.shot.mode])
-
-    def _upsert(self, job: Job) -> None:
-        self.jobs[job.id] = job
-        item = self.items.get(job.id)
-        if item is None:
-            item = QTreeWidgetItem()
-            item.setData(0, Qt.ItemDataRole.UserRole, job.id)
-            self.items[job.id] = item
-            self.tree.insertTopLevelItem(0, item)  # newest at the top
-        prompt = " ".join(job.prompt.split()) or "(no prompt)"
-        item.setText(0, prompt if len(prompt) < 60 else prompt[:58] + "…")
-        item.setToolTip(0, job.prompt)
-        item.setIcon(0, self._icon(job))
-        item.setText(1, progress_text(job, self.progress.get(job.id), time.time()))
-        item.setToolTip(
-            1, job.error or (self.engine.wait_reason(job.id) if self.engine else "") or ""
-        )
-        cost = job.final_cost
-        item.setText(2, f"${cost:.2f}" if cost is not None else f"≈{job.estimate}")
-        self._update_buttons()
+    def _added(self, job: Job) -> None:
+        self.model.upsert(job)
+        self._check_queue_done()
 
     def _changed(self, job: Job) -> None:
-        previous = self.jobs.get(job.id)
-        if job.state is not (previous.state if previous else None):
-            self.progress.pop(job.id, None)
+        row = self.model.row_of(job.id)
+        previous = self.model.job_at(row) if row is not None else None
+        if previous is not None and job.state is not previous.state:
             if job.state is JobState.DONE:
                 self.notifier.notify("Video ready", job.prompt[:80])
             elif job.state is JobState.FAILED:
                 self.notifier.notify("Job failed", job.error or job.prompt[:80])
-        self._upsert(job)
+        self.model.upsert(job)
         self._check_queue_done()
 
-    def _removed(self, job_id: int) -> None:
-        self.jobs.pop(job_id, None)
-        item = self.items.pop(job_id, None)
-        if item is not None:
-            self.tree.takeTopLevelItem(self.tree.indexOfTopLevelItem(item))
-
-    def _progressed(self, progress: JobProgress) -> None:
-        self.progress[progress.job_id] = progress
-        job = self.jobs.get(progress.job_id)
-        item = self.items.get(progress.job_id)
-        if job is not None and item is not None:
-            item.setText(1, progress_text(job, progress, time.time()))
-
-    def _tick(self) -> None:
-        now = time.time()
-        for job_id, job in self.jobs.items():
-            if job.state is JobState.IN_PROGRESS:
-                self.items[job_id].setText(1, progress_text(job, self.progress.get(job_id), now))
+    def _current_changed(self, top_left: QModelIndex, *_: object) -> None:
+        if top_left.row() == self.table.currentIndex().row():
+            self._update_actions()
 
     def _check_queue_done(self) -> None:
         busy = any(
             not j.state.is_final and j.state is not JobState.UNKNOWN_SUBMISSION
-            for j in self.jobs.values()
+            for j in self.model.jobs()
         )
         if self._busy_before and not busy:
             self.notifier.notify("Queue done", "Every queued job has finished.")
@@ -254,6 +219,7 @@ class QueuePanel(QWidget):
         self.offline_banner.setVisible(not online)
         if not online and reason:
             self.offline_banner.setToolTip(reason)
+        self.model.refresh_waits()
 
     def _queue_changed(self, paused: bool) -> None:
         self.pause_button.blockSignals(True)
@@ -263,140 +229,113 @@ class QueuePanel(QWidget):
         block = self.engine.queue_block if self.engine is not None else None
         self.blocked_banner.setText(f"The queue is held: {block}" if block else "")
         self.blocked_banner.setVisible(bool(block))
+        self.model.refresh_waits()
 
-    def _spend(self, totals: Any) -> None:
+    def _spend(self, totals: SpendTotals) -> None:
         text = f"Spent today ${totals.today_usd:.2f} · this month ${totals.month_usd:.2f}"
         if totals.budget_left_usd is not None:
             text += f" · budget left ${max(totals.budget_left_usd, 0):.2f}"
         self.spend.setText(text + " (estimates)")
 
     def _toggle_pause(self, paused: bool) -> None:
-        if self.engine is None:
-            return
-        if paused:
-            self.engine.pause()
-        else:
-            self.engine.resume()
+        if self.engine is not None:
+            self.engine.set_paused(paused)
 
     # Actions -----------------------------------------------------------------------------------
 
-    @staticmethod
-    def _id(item: QTreeWidgetItem | None) -> int | None:
-        return None if item is None else int(item.data(0, Qt.ItemDataRole.UserRole))
+    def _job_at(self, index: QModelIndex) -> Job | None:
+        return self.model.job_at(index.row()) if index.isValid() else None
 
-    def _current(self) -> int | None:
-        return self._id(self.tree.currentItem())
+    def current_job(self) -> Job | None:
+        return self._job_at(self.table.currentIndex())
 
-    def _current_job(self) -> Job | None:
-        job_id = self._current()
-        return self.jobs.get(job_id) if job_id is not None else None
+    def select(self, job_id: int) -> None:
+        row = self.model.row_of(job_id)
+        if row is not None:
+            self.table.setCurrentIndex(self.model.index(row, Column.SHOT))
 
-    def _update_buttons(self) -> None:
-        job = self._current_job()
-        state = job.state if job else None
-        enabled = {
-            "cancel": state is not None and not state.is_final
-            and state not in (JobState.FETCHING, JobState.DOWNLOADING),
-            "retry": state in (JobState.FAILED, JobState.CANCELLED),
-            "remove": state is not None
-            and (state.is_final or state is JobState.UNKNOWN_SUBMISSION),
-            "open": state is JobState.DONE,
-            "logs": job is not None,
-            "resubmit": state is JobState.UNKNOWN_SUBMISSION,
-            "drop": state is JobState.UNKNOWN_SUBMISSION,
-        }  # fmt: skip
-        for key, action in self.actions.items():
-            action.setEnabled(bool(enabled[key]))
+    def _update_actions(self) -> None:
+        job = self.current_job()
+        for key, action in self.job_actions.items():
+            if isinstance(key, JobAction):
+                enabled = job is not None and ACTIONS[key].applies(job)
+            elif key == "open":
+                enabled = job is not None and job.state is JobState.DONE
+            else:
+                enabled = job is not None
+            action.setEnabled(enabled)
+            button = self.buttons.get(key)
+            if button is not None:
+                button.setEnabled(enabled)
+                # The less common actions appear only where they apply.
+                common = key in (JobAction.CANCEL, JobAction.RETRY, JobAction.REMOVE, "logs")
+                button.setVisible(common or enabled)
 
-    def _run(self, coroutine: Any, what: str) -> None:
-        from seedance_desktop.engine.engine import ActionRefused
+    def _trigger(self, key: JobAction | str) -> None:
+        job = self.current_job()
+        if job is None or self.engine is None:
+            return
+        if key == "open":
+            self._open(job)
+        elif key == "logs":
+            self._logs(job)
+        elif isinstance(key, JobAction):
+            self._perform(key, job)
+
+    def _perform(self, action: JobAction, job: Job) -> None:
+        question = confirmation(action, job)
+        if question is None:
+            self._run(action, job.id)
+            return
+        box = QMessageBox(
+            QMessageBox.Icon.Warning,
+            f"{ACTIONS[action].label}?",
+            question,
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            self,
+        )
+        box.accepted.connect(lambda: self._run(action, job.id))
+        box.open()
+        self._message = box
+
+    def _run(self, action: JobAction, job_id: int) -> None:
+        engine = self.engine
+        if engine is None:
+            return
 
         async def guarded() -> None:
             try:
-                await coroutine
+                await engine.perform(action, job_id)
             except ActionRefused as exc:
                 self._tell(str(exc))
 
-        self.tasks.run(guarded(), what)
+        self.tasks.run(guarded(), ACTIONS[action].label)
 
     def _tell(self, text: str) -> None:
         box = QMessageBox(QMessageBox.Icon.Information, "Queue", text, parent=self)
         box.open()
         self._message = box
 
-    def _cancel(self) -> None:
-        job = self._current_job()
-        if job is None or self.engine is None:
-            return
-        if job.state in _ACTIVE_AT_FAL:
-            box = QMessageBox(
-                QMessageBox.Icon.Question,
-                "Cancel this job?",
-                "fal is already working on it: it may finish anyway and still be billed. "
-                "Ask fal to cancel?",
-                QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
-                self,
-            )
-            box.accepted.connect(lambda: self._run(self.engine.cancel(job.id), "Cancelling"))
-            box.open()
-            self._message = box
-            return
-        self._run(self.engine.cancel(job.id), "Cancelling")
+    def _open(self, job: Job | None) -> None:
+        if job is not None and job.state is JobState.DONE:
+            self.openResult.emit(job.id)
 
-    def _retry(self) -> None:
-        job = self._current_job()
-        if job is not None and self.engine is not None:
-            self._run(self.engine.retry(job.id), "Retrying")
-
-    def _remove(self) -> None:
-        job = self._current_job()
-        if job is not None and self.engine is not None:
-            self._run(self.engine.remove(job.id), "Removing")
-
-    def _resolve(self, decision: str) -> None:
-        job = self._current_job()
-        if job is None or self.engine is None:
-            return
-        if decision == "resubmit":
-            box = QMessageBox(
-                QMessageBox.Icon.Warning,
-                "Resubmit?",
-                "fal may already have this request. Resubmitting can mean paying twice. Check "
-                "your fal dashboard's request history first if you can.",
-                QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
-                self,
-            )
-            box.accepted.connect(
-                lambda: self._run(self.engine.resolve_unknown(job.id, "resubmit"), "Resubmitting")
-            )
-            box.open()
-            self._message = box
-            return
-        self._run(self.engine.resolve_unknown(job.id, decision), "Dropping")
-
-    def _open(self, job_id: int | None) -> None:
-        if (
-            job_id is not None
-            and self.jobs.get(job_id)
-            and self.jobs[job_id].state is JobState.DONE
-        ):
-            self.openResult.emit(job_id)
-
-    def _logs(self) -> None:
-        job_id = self._current()
-        if job_id is None or self.engine is None:
+    def _logs(self, job: Job) -> None:
+        if self.engine is None:
             return
         dialog = QDialog(self)
-        dialog.setWindowTitle(f"Job {job_id}: history and logs")
+        dialog.setWindowTitle(f"Job {job.id}: history and logs")
         text = QPlainTextEdit()
         text.setReadOnly(True)
         lines = [
             f"{time.strftime('%H:%M:%S', time.localtime(h.at))}  attempt {h.attempt}  "
             f"{h.state.label}{': ' + h.detail if h.detail else ''}"
-            for h in self.engine.jobs.history(job_id)
+            for h in self.engine.history(job.id)
         ]
+        if job.request_id:
+            lines.append(f"fal request id: {job.request_id}")
         lines.append("")
-        lines += [f"[{line.level}] {line.message}" for line in self.engine.jobs.logs(job_id)]
+        lines += [f"[{line.level}] {line.message}" for line in self.engine.logs(job.id)]
         text.setPlainText("\n".join(lines))
         QVBoxLayout(dialog).addWidget(text)
         dialog.resize(640, 420)
@@ -404,9 +343,14 @@ class QueuePanel(QWidget):
         dialog.open()
         self.logs_dialog = dialog
 
-    def _menu(self, position: Any) -> None:
+    def _menu(self, position: QPoint) -> None:
+        index = self.table.indexAt(position)
+        if index.isValid():
+            self.table.setCurrentIndex(index)
         menu = QMenu(self)
-        for action in self.actions.values():
+        for action in self.job_actions.values():
             if action.isEnabled():
                 menu.addAction(action)
-        menu.popup(self.tree.viewport().mapToGlobal(position))
+        if not menu.isEmpty():
+            menu.popup(self.table.viewport().mapToGlobal(position))
+        self.context_menu = menu

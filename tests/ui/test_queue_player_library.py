@@ -10,45 +10,60 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
 
 from seedance_desktop.domain.endpoints import Mode
+from seedance_desktop.engine.actions import JobAction
+from seedance_desktop.engine.interface import EngineInterface
 from seedance_desktop.engine.library import LibraryFilter
 from seedance_desktop.engine.states import JobState
 from seedance_desktop.ui.bridge import EngineBridge
 from seedance_desktop.ui.library_model import LibraryModel
 from seedance_desktop.ui.library_view import LibraryView
 from seedance_desktop.ui.player import PlayerWidget
-from seedance_desktop.ui.queue_panel import QueuePanel, ordinal, progress_text
+from seedance_desktop.ui.queue_model import Column
+from seedance_desktop.ui.queue_panel import QueuePanel
 from seedance_desktop.ui.tasks import TaskRunner
 
 
 def queue_panel(qtbot, engine) -> QueuePanel:
     panel = QueuePanel(EngineBridge(engine.events), TaskRunner())
     qtbot.addWidget(panel)
-    panel.attach(engine)
+    panel.attach(EngineInterface(engine))
     return panel
 
 
+def cell(panel: QueuePanel, job_id: int, column: Column) -> str:
+    row = panel.model.row_of(job_id)
+    assert row is not None, f"job {job_id} has no row"
+    return panel.model.index(row, column).data()
+
+
 def row_text(panel: QueuePanel, job_id: int) -> str:
-    return panel.items[job_id].text(1)
+    return cell(panel, job_id, Column.STATE)
+
+
+def shown_state(panel: QueuePanel, job_id: int) -> JobState | None:
+    row = panel.model.row_of(job_id)
+    job = panel.model.job_at(row) if row is not None else None
+    return job.state if job else None
 
 
 def select(panel: QueuePanel, job_id: int) -> None:
-    panel.tree.setCurrentItem(panel.items[job_id])
+    panel.select(job_id)
 
 
 async def test_jobs_move_to_done_and_notify(qtbot, ui_engine) -> None:
     engine = ui_engine.engine
     panel = queue_panel(qtbot, engine)
     (job,) = await engine.enqueue(quick_shot("A kite over dunes"))
-    assert job.id in panel.items
+    assert panel.model.row_of(job.id) == 0
     await ui_engine.wait_for(job.id, {JobState.DONE})
     await eventually(lambda: row_text(panel, job.id) == "Done")
-    assert panel.items[job.id].text(2).startswith("$")
+    assert cell(panel, job.id, Column.COST).startswith("$")
     assert ("Video ready", "A kite over dunes") in panel.notifier.shown
     assert ("Queue done", "Every queued job has finished.") in panel.notifier.shown
     opened: list[int] = []
     panel.openResult.connect(opened.append)
     select(panel, job.id)
-    panel.actions["open"].trigger()
+    panel.job_actions["open"].trigger()
     assert opened == [job.id]
 
 
@@ -59,12 +74,12 @@ async def test_cancel_retry_and_remove(qtbot, ui_engine) -> None:
     assert engine.settings.paused and panel.pause_button.text() == "Resume queue"
     (job,) = await engine.enqueue(quick_shot())
     select(panel, job.id)
-    assert panel.actions["cancel"].isEnabled()
+    assert panel.job_actions[JobAction.CANCEL].isEnabled()
     panel.show()
     panel.activateWindow()
     await eventually(panel.isActiveWindow)
-    panel.tree.setFocus()
-    qtbot.keyClick(panel.tree, Qt.Key.Key_Period, Qt.KeyboardModifier.ControlModifier)
+    panel.table.setFocus()
+    qtbot.keyClick(panel.table, Qt.Key.Key_Period, Qt.KeyboardModifier.ControlModifier)
     await ui_engine.wait_for(job.id, {JobState.CANCELLED})
     await eventually(lambda: row_text(panel, job.id) == "Cancelled")
     panel.pause_button.click()
@@ -74,12 +89,12 @@ async def test_cancel_retry_and_remove(qtbot, ui_engine) -> None:
     await eventually(lambda: row_text(panel, bad.id).startswith("Failed:"))
     assert any(title == "Job failed" for title, _ in panel.notifier.shown)
     select(panel, bad.id)
-    panel.actions["retry"].trigger()
+    panel.job_actions[JobAction.RETRY].trigger()
     await eventually(lambda: engine.jobs.get(bad.id).attempt == 2)
     await ui_engine.wait_for(bad.id, {JobState.FAILED})
     select(panel, job.id)
-    panel.actions["remove"].trigger()
-    await eventually(lambda: job.id not in panel.items)
+    panel.job_actions[JobAction.REMOVE].trigger()
+    await eventually(lambda: panel.model.row_of(job.id) is None)
 
 
 async def test_cancelling_at_fal_asks_first(qtbot, ui_engine) -> None:
@@ -88,9 +103,9 @@ async def test_cancelling_at_fal_asks_first(qtbot, ui_engine) -> None:
     (job,) = await engine.enqueue(quick_shot("long #sim:slow"))
     await ui_engine.wait_for(job.id, {JobState.IN_PROGRESS})
     # the panel asks from what it shows, which follows the engine's events a moment later
-    await eventually(lambda: panel.jobs[job.id].state is JobState.IN_PROGRESS)
+    await eventually(lambda: shown_state(panel, job.id) is JobState.IN_PROGRESS)
     select(panel, job.id)
-    panel.actions["cancel"].trigger()
+    panel.job_actions[JobAction.CANCEL].trigger()
     box = panel._message
     assert isinstance(box, QMessageBox) and "billed" in box.text()
     box.accept()
@@ -110,21 +125,9 @@ async def test_offline_banner_and_logs(qtbot, ui_engine, simulator) -> None:
     await ui_engine.wait_for(job.id, {JobState.DONE})
     await eventually(lambda: not panel.offline_banner.isVisible())
     select(panel, job.id)
-    panel.actions["logs"].trigger()
+    panel.job_actions["logs"].trigger()
     text = panel.logs_dialog.findChild(type(panel.logs_dialog.children()[-1])).toPlainText()
     assert "Done" in text and "Queued" in text
-
-
-def test_progress_words() -> None:
-    assert [ordinal(n) for n in (1, 2, 3, 4, 11, 22)] == [
-        "1st",
-        "2nd",
-        "3rd",
-        "4th",
-        "11th",
-        "22nd",
-    ]
-    assert callable(progress_text)
 
 
 async def test_the_player_shows_frames_and_the_poster_at_the_end(qtbot, tmp_path: Path) -> None:
@@ -165,7 +168,7 @@ async def test_a_thumbnail_loader_cancelled_before_it_ran_does_not_stop_later_on
     await ui_engine.wait_for(job.id, {JobState.DONE})
     tasks = TaskRunner()
     model = LibraryModel(tasks)
-    model.set_source(engine.library, LibraryFilter())
+    model.set_source(engine.library.list, LibraryFilter())
     model.data(model.index(0), Qt.ItemDataRole.DecorationRole)  # painted: a loader starts
     await tasks.cancel_all()  # e.g. the view was detached before the loader got to run
     assert not model.thumbnail_loaded(0)
@@ -183,7 +186,7 @@ async def test_library_search_star_reuse_continue_export_delete(
         await ui_engine.wait_for(job.id, {JobState.DONE})
     view = LibraryView(EngineBridge(engine.events), TaskRunner())
     qtbot.addWidget(view)
-    view.attach(engine)
+    view.attach(EngineInterface(engine))
     view.show()
     model = view.model
     assert model.rowCount() == 2 and view.status.text() == "2 results"
@@ -214,6 +217,9 @@ async def test_library_search_star_reuse_continue_export_delete(
 
     view.buttons["star"].click()
     assert engine.library.list(LibraryFilter(starred=True))[0].job_id == fox.id
+    # the view follows the engine's event, with no reload by hand
+    await eventually(lambda: view.current_entry() is not None and view.current_entry().starred)
+    assert view.buttons["star"].text() == "Unstar"
     view.search.clear()
     view.starred.setChecked(True)
     await eventually(lambda: model.rowCount() == 1)
@@ -222,5 +228,5 @@ async def test_library_search_star_reuse_continue_export_delete(
     view.grid.setCurrentIndex(model.index(model.row_of(owl.id)))
     view.buttons["delete"].click()
     view.confirm.accept()
+    await eventually(lambda: model.rowCount() == 1)
     assert engine.library.get(owl.id) is None
-    assert model.rowCount() == 1

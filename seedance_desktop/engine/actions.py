@@ -1,0 +1,142 @@
+"""What a person may do to a job, as data beside the state machine's TRANSITIONS. Pure: no I/O.
+
+One table answers "does this action apply?" for the engine (which refuses with the table's
+reason), the queue panel (buttons and the right-click menu) and the command line (its choices).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Protocol
+
+from seedance_desktop.engine.states import FINAL_STATES, JobState
+
+
+class JobAction(StrEnum):
+    CANCEL = "cancel"
+    RETRY = "retry"
+    FETCH_AGAIN = "fetch-again"
+    RESUBMIT = "resubmit"
+    DROP = "drop"
+    REMOVE = "remove"
+
+
+class Resolution(StrEnum):
+    """The person's decision on a submission whose outcome is unclear."""
+
+    RESUBMIT = "resubmit"
+    DROP = "drop"
+
+
+class ActionSubject(Protocol):
+    """What the table needs to know of a job (a Job, or a row of the queue model)."""
+
+    @property
+    def state(self) -> JobState: ...
+
+    @property
+    def request_id(self) -> str | None: ...
+
+
+@dataclass(frozen=True)
+class ActionSpec:
+    action: JobAction
+    label: str
+    does: str  # what it does, for tooltips and the command line's help
+    states: frozenset[JobState]
+    refused: str  # why it does not apply, for the engine's refusal
+    needs_request: bool = False  # only where fal holds (or held) a request for the job
+    confirm: str | None = None  # asked first where the action may cost money
+
+    def applies(self, job: ActionSubject) -> bool:
+        return job.state in self.states and (job.request_id is not None or not self.needs_request)
+
+
+_AT_FAL_WARNING = (
+    "fal is already working on it: it may finish anyway and still be billed. Ask fal to cancel?"
+)
+
+ACTIONS: dict[JobAction, ActionSpec] = {
+    spec.action: spec
+    for spec in (
+        ActionSpec(
+            JobAction.CANCEL,
+            "Cancel",
+            "stop the job; a job already at fal may still finish and be billed",
+            frozenset(
+                {
+                    JobState.QUEUED,
+                    JobState.UPLOADING,
+                    JobState.SUBMITTING,
+                    JobState.IN_QUEUE,
+                    JobState.IN_PROGRESS,
+                    JobState.CANCEL_REQUESTED,
+                    JobState.UNKNOWN_SUBMISSION,
+                }
+            ),
+            "Only a job that has not finished can be cancelled.",
+        ),
+        ActionSpec(
+            JobAction.RETRY,
+            "Retry",
+            "go again: a new, paid submit (or only the download, when fal made the video)",
+            frozenset({JobState.FAILED, JobState.CANCELLED}),
+            "Only a failed or cancelled job can be retried.",
+        ),
+        ActionSpec(
+            JobAction.FETCH_AGAIN,
+            "Fetch again",
+            "ask fal again for the result of the request it already has: no new submit, no new "
+            "charge",
+            frozenset({JobState.FAILED}),
+            "Only a failed job that fal accepted can be fetched again.",
+            needs_request=True,
+        ),
+        ActionSpec(
+            JobAction.RESUBMIT,
+            "Resubmit",
+            "send the job again although fal may already have it (it may be paid twice)",
+            frozenset({JobState.UNKNOWN_SUBMISSION}),
+            "This job's submission is not in doubt.",
+            confirm="fal may already have this request. Resubmitting can mean paying twice. "
+            "Check your fal dashboard's request history first if you can.",
+        ),
+        ActionSpec(
+            JobAction.DROP,
+            "Drop",
+            "give up on a job whose submission is unclear (nothing is sent)",
+            frozenset({JobState.UNKNOWN_SUBMISSION}),
+            "This job's submission is not in doubt.",
+        ),
+        ActionSpec(
+            JobAction.REMOVE,
+            "Remove",
+            "forget a finished job (its video stays in the library)",
+            FINAL_STATES | {JobState.UNKNOWN_SUBMISSION},
+            "Cancel the job before removing it.",
+        ),
+    )
+}
+
+RESOLUTION_ACTIONS = {Resolution.RESUBMIT: JobAction.RESUBMIT, Resolution.DROP: JobAction.DROP}
+
+
+def available(job: ActionSubject, actions: Iterable[JobAction] = JobAction) -> list[JobAction]:
+    """The actions that apply to `job`, in the table's order."""
+    return [action for action in actions if ACTIONS[action].applies(job)]
+
+
+def refusal(action: JobAction, state: JobState) -> str:
+    """Why `action` does not apply to a job in `state`, in words for the person."""
+    if action is JobAction.CANCEL and state in (JobState.FETCHING, JobState.DOWNLOADING):
+        return "fal has already made this video; it is being saved to the library."
+    return ACTIONS[action].refused
+
+
+def confirmation(action: JobAction, job: ActionSubject) -> str | None:
+    """The question to ask before `action`, or None when it may go at once."""
+    if action is JobAction.CANCEL and job.state.at_fal:
+        return _AT_FAL_WARNING
+    return ACTIONS[action].confirm
