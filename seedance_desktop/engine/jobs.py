@@ -14,6 +14,9 @@ from seedance_desktop.domain.shot import Shot, shot_from_json, shot_to_json
 from seedance_desktop.engine.database import Database
 from seedance_desktop.engine.states import JobState, can_move
 
+SIMULATOR = "simulator"
+FAL = "fal"
+
 
 class TransitionError(Exception):
     """A state change the state machine does not allow (a bug, or a stale action from the UI)."""
@@ -47,6 +50,11 @@ class Job:
     submitted_at: float | None
     completed_at: float | None
     finished_at: float | None
+    backend: str = "fal"  # "simulator" for the bundled simulator: never billed
+
+    @property
+    def simulated(self) -> bool:
+        return self.backend == SIMULATOR
 
     @property
     def prompt(self) -> str:
@@ -81,6 +89,7 @@ class Job:
             submitted_at=row["submitted_at"],
             completed_at=row["completed_at"],
             finished_at=row["finished_at"],
+            backend=row["backend"],
         )
 
 
@@ -127,9 +136,12 @@ _UPDATABLE = frozenset(
 
 
 class JobRepository:
-    def __init__(self, db: Database, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self, db: Database, clock: Callable[[], float] = time.time, *, backend: str = FAL
+    ) -> None:
         self.db = db
         self.clock = clock
+        self.backend = backend  # recorded on every job queued or submitted through this one
 
     def add(
         self, shot: Shot, estimate: Estimate, references: Iterable[tuple[str, str, str]]
@@ -140,8 +152,8 @@ class JobRepository:
             last = tx.execute("SELECT max(position) FROM jobs").fetchone()[0]
             cursor = tx.execute(
                 """INSERT INTO jobs (uid, position, state, endpoint, shot_json, estimate_min,
-                   estimate_max, seed, created_at, updated_at)
-                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                   estimate_max, seed, created_at, updated_at, backend)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
                 (
                     uuid.uuid4().hex,
                     (last or 0) + 1,
@@ -153,6 +165,7 @@ class JobRepository:
                     shot.seed,
                     now,
                     now,
+                    self.backend,
                 ),
             )
             job_id = int(cursor.lastrowid or 0)
@@ -198,6 +211,8 @@ class JobRepository:
             raise ValueError(f"not job columns: {sorted(unknown)}")
         now = self.clock()
         columns = {"state": target.value, "updated_at": now, **changes}
+        if target is JobState.SUBMITTING:  # the backend that gets the request is the one to bill
+            columns["backend"] = self.backend
         assignments = ", ".join(f"{name} = :{name}" for name in columns)
         with self.db.transaction() as tx:
             updated = tx.execute(
@@ -209,6 +224,7 @@ class JobRepository:
             if target is not job.state:
                 attempt = int(changes.get("attempt", job.attempt))  # type: ignore[call-overload]
                 self._history(tx, job.id, attempt, target, detail, now)
+                _record_charge(tx, job, target, changes, attempt, now)
         return self.get(job.id)
 
     def update(self, job: Job, **changes: object) -> Job:
@@ -265,3 +281,24 @@ class JobRepository:
             "INSERT INTO job_history (job_id, attempt, at, state, detail) VALUES (?, ?, ?, ?, ?)",
             (job_id, attempt, at, state.value, detail),
         )
+
+
+def _record_charge(
+    tx: Any, job: Job, target: JobState, changes: dict[str, object], attempt: int, now: float
+) -> None:
+    """What an attempt cost, in the same transaction as its final state. A finished video counts
+    at its final cost; a job that fal ran to the end (it reported COMPLETED) and that then failed
+    counts at its highest estimate, since fal may have billed it. A later download of the same
+    attempt replaces that estimate with the final cost."""
+    if target is JobState.DONE and changes.get("final_cost") is not None:
+        usd, kind = float(changes["final_cost"]), "final"  # type: ignore[arg-type]
+    elif target is JobState.FAILED and changes.get("completed_at", job.completed_at) is not None:
+        usd, kind = job.estimate.max_usd, "failed_after_run"
+    else:
+        return
+    at = changes.get("finished_at") or now
+    tx.execute(
+        "INSERT OR REPLACE INTO spend_ledger (job_id, attempt, at, usd, kind, simulated) "
+        "VALUES (?, ?, ?, ?, ?, ?)",
+        (job.id, attempt, at, usd, kind, int(job.simulated)),
+    )
