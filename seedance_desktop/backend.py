@@ -39,6 +39,14 @@ class Backend:
             self.simulator = None
 
 
+def runs_on_simulator(key: str | None = None) -> bool:
+    """Whether `open_backend` (with its default preference) would start the simulator, without
+    starting anything: no SEEDANCE_FAL_* bases and no key."""
+    if any(os.environ.get(name) for name in (ENV_QUEUE_URL, ENV_REST_URL, ENV_CDN_URL)):
+        return False
+    return not (key or load_key().key)
+
+
 def open_backend(
     paths: AppPaths, *, key: str | None = None, port: int = 0, prefer: str = "auto"
 ) -> Backend:

@@ -311,6 +311,12 @@ def test_the_cli_says_the_budget_and_exits_2_with_nothing_queued(tmp_path: Path,
     assert result.returncode == 2, result.stderr
     assert f"could cost up to ${QUICK_MAX:.2f}; $0.50 budget" in result.stderr
     assert "Traceback" not in result.stderr
+    dry = _cli(home, simulator.url, "generate", "--mode", "text-to-video", "--prompt",
+               "A paper boat", "--resolution", "480p", "--duration", "4",
+               "--dry-run", "--json")  # fmt: skip
+    assert dry.returncode == 2, dry.stderr
+    (problem,) = json.loads(dry.stdout)["problems"]
+    assert problem["field"] == "budget" and "$0.50 budget" in problem["message"]
 
     shots = tmp_path / "shots.jsonl"
     line = json.dumps({"endpoint": "bytedance/seedance-2.0/text-to-video",
