@@ -330,3 +330,23 @@ def test_the_cli_says_the_budget_and_exits_2_with_nothing_queued(tmp_path: Path,
     listed = json.loads(_cli(home, simulator.url, "queue", "list", "--all", "--json").stdout)
     assert listed == []
     assert not [e for e in simulator.log if e.method == "POST" and e.model_id]
+
+
+async def test_a_resubmitted_job_leaves_the_committed_figure_at_once(
+    harness: EngineHarness, simulator
+) -> None:
+    from seedance_desktop.engine.events import SpendChanged
+
+    engine = harness.engine
+    engine.pause()
+    (job,) = await engine.enqueue(quick_shot())
+    _walk(engine.jobs, job.id, JobState.UPLOADING, JobState.SUBMITTING)
+    harness.settings.paused = True
+    engine = await harness.restart()  # a submit cut short: the job is unclear, and committed
+    assert engine.jobs.get(job.id).state is JobState.UNKNOWN_SUBMISSION
+    assert engine.spend().committed_usd == pytest.approx(QUICK_MAX)
+    harness.events.clear()
+    await engine.resolve_unknown(job.id, "resubmit")
+    spends = [e.totals for e in harness.events if isinstance(e, SpendChanged)]
+    assert spends and spends[-1].committed_usd == 0
+    assert spends[-1].queued_usd == pytest.approx(QUICK_MAX)

@@ -56,7 +56,7 @@ from seedance_desktop.engine.spend import (
     shot_cost_text,
     spend_totals,
 )
-from seedance_desktop.engine.states import IN_FLIGHT_STATES, JobState
+from seedance_desktop.engine.states import COMMITTED_STATES, IN_FLIGHT_STATES, JobState
 from seedance_desktop.fal import errors as fal_errors
 from seedance_desktop.fal.client import CancelOutcome, FalClient, Handle, State, Status
 from seedance_desktop.fal.config import FalConfig
@@ -699,7 +699,9 @@ class Engine:
     ) -> Job:
         job = self.jobs.move(job, target, detail=detail, **changes)
         self._changed(job)
-        if target in IN_FLIGHT_STATES or job.state.is_final:
+        # Committed money changes when a job starts, leaves fal's hands, goes back to the queue
+        # (a refused submit, a resubmission) or ends.
+        if target in COMMITTED_STATES or target is JobState.QUEUED or job.state.is_final:
             self.events.emit(SpendChanged(self.spend()))
         return job
 
