@@ -4,6 +4,7 @@ simulator started in-process when there is no key."""
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING
@@ -45,6 +46,14 @@ class Backend:
             self.simulator = None
 
 
+def runs_on_simulator(key: str | None = None) -> bool:
+    """Whether `open_backend` (with its default preference) would start the simulator, without
+    starting anything: no SEEDANCE_FAL_* bases and no key."""
+    if any(os.environ.get(name) for name in (ENV_QUEUE_URL, ENV_REST_URL, ENV_CDN_URL)):
+        return False
+    return not (key or load_key().key)
+
+
 def open_backend(
     paths: AppPaths, *, key: str | None = None, port: int = 0, prefer: str = "auto"
 ) -> Backend:
@@ -70,15 +79,24 @@ def start_simulator_backend(paths: AppPaths, *, port: int = 0) -> Backend:
     return Backend(fal, BackendKind.SIMULATOR, server)
 
 
+def key_check_config(key: str, env: Mapping[str, str] | None = None) -> FalConfig:
+    """Where "Test key" asks: fal itself, or the compatible server the SEEDANCE_FAL_* variables
+    name. Never the bundled simulator, which accepts any key, even while the app runs on it."""
+    return FalConfig.from_env(key, env)
+
+
 async def check_key(config: FalConfig) -> tuple[bool, str]:
     """Ask fal whether a key works, with the cheapest authenticated call there is (a storage
-    token). The answer is a message for the person; it never contains the key."""
+    token). True only when fal handed one out. The answer is a message for the person; it
+    never contains the key."""
     from seedance_desktop.fal import errors
     from seedance_desktop.fal.client import FalClient
+    from seedance_desktop.fal.retry import RetryPolicy
 
     if config.key is None:
         return False, "Enter a key first."
-    async with FalClient(config) as client:
+    # A person is waiting for the answer: one quick retry, not the engine's patient schedule.
+    async with FalClient(config, retry=RetryPolicy(max_attempts=2, base_delay_s=0.2)) as client:
         try:
             await client.storage.token()
         except errors.InvalidKey:
@@ -86,7 +104,10 @@ async def check_key(config: FalConfig) -> tuple[bool, str]:
         except errors.BalanceExhausted as exc:
             return False, exc.message
         except errors.NetworkDown:
-            return False, "fal could not be reached; check the network and try again."
+            return False, (
+                "Can't check the key: offline (fal could not be reached). Check the network "
+                "and try again."
+            )
         except errors.FalError as exc:
-            return False, f"fal answered with a problem: {exc.message}"
+            return False, f"Can't check the key: fal answered with a problem: {exc.message}"
     return True, "The key works."

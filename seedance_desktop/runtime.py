@@ -45,7 +45,7 @@ async def running_engine(
         log.warning(db.report.message)
     own_backend = backend is None
     backend = backend or open_backend(paths)
-    engine = Engine(db, paths, backend.config, events=events)
+    engine = Engine(db, paths, backend.config, events=events, simulated=backend.kind == "simulator")
     try:
         await engine.start()
         yield Runtime(engine, backend, paths, db.report.message)

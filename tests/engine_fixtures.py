@@ -61,6 +61,7 @@ class EngineHarness:
         self.events: list[Event] = []
         self.engine: Engine | None = None
         self.db: Database | None = None
+        self.simulated = False  # start the engine as on the bundled simulator (nothing billed)
 
     async def start(self) -> Engine:
         self.db = Database.open(self.paths.database)
@@ -75,6 +76,7 @@ class EngineHarness:
             clock=self.clock,
             probe_delays=(0.05, 0.2),
             requeue_delay_s=0.05,
+            simulated=self.simulated,
         )
         await self.engine.start()
         return self.engine

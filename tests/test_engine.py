@@ -307,11 +307,14 @@ async def test_faults_at_high_rates_still_finish_every_job_once(
 
 
 async def test_budget_cap_holds_jobs_with_a_reason(harness: EngineHarness, simulator) -> None:
+    """A job queued before the budget was lowered waits (new ones are refused at Queue time)."""
     engine = harness.engine
+    engine.pause()
+    (job,) = await engine.enqueue(quick_shot())
     settings = engine.settings
     settings.budget_month_usd = 0.05
     engine.update_settings(settings)
-    (job,) = await engine.enqueue(quick_shot())
+    engine.resume()
     await engine.settled()
     assert engine.jobs.get(job.id).state is JobState.QUEUED
     wait = engine.wait_reason(job.id)

@@ -19,6 +19,7 @@ from seedance_desktop.cli.queue import job_json
 from seedance_desktop.domain.plan import Plan, plan_shot
 from seedance_desktop.domain.pricing import ZERO
 from seedance_desktop.domain.shot import Shot, shot_from_input
+from seedance_desktop.engine.engine import BudgetExceeded
 from seedance_desktop.engine.events import EventBus
 from seedance_desktop.engine.states import JobState
 from seedance_desktop.media.references import probe_references
@@ -78,6 +79,13 @@ async def _run(plans: list[Plan], *, as_json: bool) -> int:
     events.subscribe(ProgressPrinter())
     async with running_engine(events=events) as runtime:
         engine = runtime.engine
+        total = sum(plan.estimate.max_usd for plan in plans)
+        try:  # the whole batch, before any of it is queued
+            shots = "This shot" if len(plans) == 1 else f"These {len(plans)} shots"
+            engine.check_budget(total, f"{shots} could cost up to ${total:.2f}")
+        except BudgetExceeded as exc:
+            print(f"Nothing was queued: {exc.message}", file=sys.stderr)
+            return EXIT_USAGE
         ids = []
         for plan in plans:
             ids += [job.id for job in await engine.enqueue(plan.shot)]

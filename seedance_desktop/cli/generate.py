@@ -71,11 +71,42 @@ def make_plan(args: argparse.Namespace) -> Plan:
 def run(args: argparse.Namespace) -> int:
     plan = make_plan(args)
     if args.dry_run:
+        plan = with_budget_problem(plan)
         print_plan(plan, as_json=args.json)
         return EXIT_OK if plan.ok else EXIT_USAGE
     from seedance_desktop.cli import generate_live
 
     return generate_live.run(args, plan)
+
+
+def with_budget_problem(plan: Plan) -> Plan:
+    """A dry run reports going over the month's budget as an error too (read from the local
+    database: no network). Nothing to say on the simulator, or before anything was ever run."""
+    from seedance_desktop.backend import runs_on_simulator
+    from seedance_desktop.engine.database import Database
+    from seedance_desktop.engine.settings import EngineSettings, SettingsStore
+    from seedance_desktop.engine.spend import (
+        BudgetExceeded,
+        check_budget,
+        shot_cost_text,
+        spend_totals,
+    )
+    from seedance_desktop.paths import app_paths
+
+    database = app_paths().database
+    if not plan.ok or not database.exists() or runs_on_simulator():
+        return plan
+    db = Database.open(database)
+    try:
+        budget = EngineSettings.load(SettingsStore(db)).budget_month_usd
+        cost = plan.estimate.max_usd
+        check_budget(spend_totals(db, budget), cost, shot_cost_text(cost))
+    except BudgetExceeded as exc:
+        problem = Problem("budget", Severity.ERROR, exc.message)
+        return Plan(plan.shot, plan.endpoint, plan.input, plan.estimate, (*plan.problems, problem))
+    finally:
+        db.close()
+    return plan
 
 
 def print_plan(plan: Plan, *, as_json: bool, out: TextIO | None = None) -> None:

@@ -14,7 +14,7 @@ from seedance_desktop.cli.generate import print_plan
 from seedance_desktop.cli.main import EXIT_FAILED, EXIT_OK, EXIT_USAGE
 from seedance_desktop.cli.progress import ProgressPrinter
 from seedance_desktop.domain.plan import Plan
-from seedance_desktop.engine.engine import Engine, InvalidShot
+from seedance_desktop.engine.engine import BudgetExceeded, Engine, InvalidShot
 from seedance_desktop.engine.events import Event, EventBus, JobChanged
 from seedance_desktop.engine.jobs import Job
 from seedance_desktop.engine.states import JobState
@@ -83,6 +83,9 @@ async def _generate(plan: Plan, out: Path | None) -> int:
             (job,) = await engine.enqueue(plan.shot)
         except InvalidShot as exc:
             print(f"Not queued: {exc}", file=sys.stderr)
+            return EXIT_USAGE
+        except BudgetExceeded as exc:
+            print(f"Not queued: {exc.message}", file=sys.stderr)
             return EXIT_USAGE
         printer.job_ids = {job.id}
         print(f"Queued job {job.id}, estimated {plan.estimate}.", file=sys.stderr)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
 import sys
 from collections.abc import Sequence
 
@@ -69,6 +71,26 @@ def add_shot_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run a command. A reader that stops early (`... | head`) ends the command quietly, with
+    exit 0: whoever closed the pipe has what they wanted."""
+    try:
+        code = _run_command(argv)
+        sys.stdout.flush()  # a closed pipe shows here, not at exit where it cannot be caught
+    except BrokenPipeError:
+        _discard_stdout()
+        return EXIT_OK
+    return code
+
+
+def _discard_stdout() -> None:
+    """Point stdout at the null device, so the flush at interpreter exit has nowhere to fail."""
+    with contextlib.suppress(OSError, ValueError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+
+
+def _run_command(argv: Sequence[str] | None) -> int:
     args = build_parser().parse_args(argv)
     if args.command is None:
         from seedance_desktop.app import run_window

@@ -42,6 +42,7 @@ def job_json(job: Job) -> dict[str, object]:
         "request_id": job.request_id,
         "estimate_usd": job.estimate.to_json(),
         "cost_usd": job.final_cost,
+        "simulated": job.simulated,  # run by the bundled simulator: nothing billed
         "seed": job.seed,
         "error": job.error,
         "result_path": job.result_path,

@@ -9,6 +9,7 @@ from seedance_desktop.domain.endpoints import (
     ASPECT_RATIOS,
     AUTO_DURATION_RANGE_S,
     DURATIONS,
+    LIMITS,
     OUTPUT_FPS,
     OUTPUT_SIZES,
     REFERENCE_VIDEO_PRICE_FACTOR,
@@ -64,10 +65,10 @@ def estimate(
     else:  # "auto" (or unknown): any of the listed shapes
         pixel_counts = [w * h for r, (w, h) in sizes.items() if r in ASPECT_RATIOS]
     low_s, high_s = _output_seconds(payload.get("duration", "auto"))
-    input_s, factor = _reference_video_terms(endpoint, payload, media or {})
+    low_input_s, high_input_s, factor = _reference_video_terms(endpoint, payload, media or {})
     return Estimate(
-        cost_usd(endpoint, min(pixel_counts), low_s + input_s) * factor,
-        cost_usd(endpoint, max(pixel_counts), high_s + input_s) * factor,
+        cost_usd(endpoint, min(pixel_counts), low_s + low_input_s) * factor,
+        cost_usd(endpoint, max(pixel_counts), high_s + high_input_s) * factor,
     )
 
 
@@ -81,16 +82,22 @@ def _output_seconds(duration: object) -> tuple[float, float]:
 
 def _reference_video_terms(
     endpoint: Endpoint, payload: Mapping[str, object], media: Mapping[str, ProbeResult]
-) -> tuple[float, float]:
-    """Input video seconds billed on top of the output, and the discount when videos are used."""
+) -> tuple[float, float, float]:
+    """Input video seconds billed on top of the output (lowest, highest) and the discount when
+    videos are used. A video not probed (a URL) may be as long as fal accepts for all the
+    videos together, so the highest figure assumes that maximum until its length is known."""
     videos = payload.get("video_urls")
     if endpoint.mode is not Mode.REFERENCE_TO_VIDEO or not isinstance(videos, list) or not videos:
-        return 0.0, 1.0
-    seconds = 0.0
+        return 0.0, 0.0, 1.0
+    known, unknown = 0.0, False
     for ref in videos:
         info = media.get(ref) if isinstance(ref, str) else None
-        seconds += info.duration_s or 0.0 if isinstance(info, MediaInfo) else 0.0
-    return seconds, REFERENCE_VIDEO_PRICE_FACTOR
+        if isinstance(info, MediaInfo) and info.duration_s is not None:
+            known += info.duration_s
+        else:
+            unknown = True
+    highest = max(known, LIMITS.combined_video_seconds[1]) if unknown else known
+    return known, highest, REFERENCE_VIDEO_PRICE_FACTOR
 
 
 def billed_cost(

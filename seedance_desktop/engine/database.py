@@ -22,7 +22,7 @@ from pathlib import Path
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 _V1 = """
 CREATE TABLE jobs (
@@ -141,15 +141,37 @@ CREATE TABLE settings (
 );
 """
 
-# Variations of one queued shot share a batch: the queue and the library show "#2 of 3".
+# Which backend ran each job ("fal" for fal and compatible servers, "simulator" for the bundled
+# one: never billed), and a ledger of what each attempt cost. The ledger has no foreign key on
+# purpose: removing a job from the queue, or retrying it, does not take back money spent.
 _V2 = """
+ALTER TABLE jobs ADD COLUMN backend TEXT NOT NULL DEFAULT 'fal';
+
+CREATE TABLE spend_ledger (
+    job_id INTEGER NOT NULL,
+    attempt INTEGER NOT NULL,
+    at REAL NOT NULL,
+    usd REAL NOT NULL,
+    kind TEXT NOT NULL,
+    simulated INTEGER NOT NULL,
+    PRIMARY KEY (job_id, attempt)
+);
+CREATE INDEX spend_ledger_by_time ON spend_ledger (at);
+
+INSERT INTO spend_ledger (job_id, attempt, at, usd, kind, simulated)
+    SELECT id, attempt, finished_at, final_cost, 'final', 0 FROM jobs
+    WHERE final_cost IS NOT NULL AND finished_at IS NOT NULL;
+"""
+
+# Variations of one queued shot share a batch: the queue and the library show "#2 of 3".
+_V3 = """
 ALTER TABLE jobs ADD COLUMN batch TEXT;
 ALTER TABLE jobs ADD COLUMN variation INTEGER NOT NULL DEFAULT 1;
 ALTER TABLE jobs ADD COLUMN variations INTEGER NOT NULL DEFAULT 1;
 """
 
 # Migration n takes the schema from version n - 1 to n. Append, never edit a released one.
-MIGRATIONS: dict[int, str] = {1: _V1, 2: _V2}
+MIGRATIONS: dict[int, str] = {1: _V1, 2: _V2, 3: _V3}
 
 
 class DatabaseError(Exception):

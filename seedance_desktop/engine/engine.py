@@ -50,7 +50,7 @@ from seedance_desktop.engine.events import (
     QueueChanged,
     SpendChanged,
 )
-from seedance_desktop.engine.jobs import Job, JobRepository, TransitionError
+from seedance_desktop.engine.jobs import FAL, SIMULATOR, Job, JobRepository, TransitionError
 from seedance_desktop.engine.library import Library
 from seedance_desktop.engine.references import (
     BlobIndex,
@@ -58,8 +58,15 @@ from seedance_desktop.engine.references import (
     copy_into_store,
 )
 from seedance_desktop.engine.settings import EngineSettings, SettingsStore
-from seedance_desktop.engine.spend import SpendTotals, budget_blocks, spend_totals
-from seedance_desktop.engine.states import IN_FLIGHT_STATES, JobState
+from seedance_desktop.engine.spend import (
+    BudgetExceeded,
+    SpendTotals,
+    budget_blocks,
+    check_budget,
+    shot_cost_text,
+    spend_totals,
+)
+from seedance_desktop.engine.states import COMMITTED_STATES, IN_FLIGHT_STATES, JobState
 from seedance_desktop.engine.waits import Wait, WaitKind
 from seedance_desktop.fal import errors as fal_errors
 from seedance_desktop.fal.client import CancelOutcome, FalClient, Handle, State, Status
@@ -73,6 +80,9 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 _FOLLOWED = (JobState.IN_QUEUE, JobState.IN_PROGRESS, JobState.CANCEL_REQUESTED)
+
+
+__all__ = ["ActionRefused", "BudgetExceeded", "Engine", "InvalidShot"]
 
 
 class InvalidShot(Exception):
@@ -111,15 +121,17 @@ class Engine:
         clock: Callable[[], float] = time.time,
         probe_delays: tuple[float, float] = (1.0, 30.0),
         requeue_delay_s: float = 5.0,
+        simulated: bool = False,
     ) -> None:
         self.db = db
+        self.simulated = simulated  # the bundled simulator: nothing billed, no budget
         self.paths = paths
         self.fal_config = fal
         self.events = events or EventBus()
         self.clock = clock
         self.settings_store = SettingsStore(db)
         self.settings = settings or EngineSettings.load(self.settings_store)
-        self.jobs = JobRepository(db, clock)
+        self.jobs = JobRepository(db, clock, backend=SIMULATOR if simulated else FAL)
         self.library = Library(db, clock)
         self.blobs = BlobIndex(db, clock)
         self.uploads = UploadCache(db, clock=clock)
@@ -202,10 +214,15 @@ class Engine:
         return plan_shot(shot, media)
 
     async def enqueue(self, shot: Shot, *, variations: int = 1) -> list[Job]:
-        """Queue a shot (works offline). Each variation is a job with its own seed."""
+        """Queue a shot (works offline). Each variation is a job with its own seed. Raises
+        InvalidShot, or BudgetExceeded when it could go over the month's budget: then nothing
+        is stored."""
         plan = await self.plan(shot)
         if not plan.ok:
             raise InvalidShot(plan.errors)
+        self.check_budget(
+            plan.estimate.max_usd * variations, shot_cost_text(plan.estimate.max_usd, variations)
+        )
         references: list[tuple[str, str, str]] = []
         stored: dict[str, str] = {}
         media = await self._blocking(probe_references, shot)
@@ -278,6 +295,7 @@ class Engine:
 
     async def resolve_unknown(self, job_id: int, decision: Resolution) -> Job:
         """The person's decision on an unknown submission: resubmit or drop."""
+        decision = Resolution(decision)  # also from plain words (the command line's)
         job = self.jobs.get(job_id)
         require(RESOLUTION_ACTIONS[decision], job)
         if decision is Resolution.RESUBMIT:
@@ -320,7 +338,14 @@ class Engine:
         self._kick()
 
     def spend(self) -> SpendTotals:
-        return spend_totals(self.db, self.settings.budget_month_usd, self.clock())
+        return spend_totals(
+            self.db, self.settings.budget_month_usd, self.clock(), simulated=self.simulated
+        )
+
+    def check_budget(self, cost_max_usd: float, what: str) -> None:
+        """Raise BudgetExceeded when new work of at most `cost_max_usd` does not fit in the
+        month's budget (spent, committed and queued work counted). `what` opens the message."""
+        check_budget(self.spend(), cost_max_usd, what)
 
     def wait_reason(self, job_id: int) -> Wait | None:
         """Why a queued job is not moving (None when nothing holds it)."""
@@ -645,6 +670,8 @@ class Engine:
             input_video_s=input_s,
             with_videos=bool(job.shot.videos),
         )
+        if job.simulated:
+            final_cost = 0.0  # the simulator bills nothing
         timings = {
             "queued_at": job.created_at,
             "submitted_at": job.submitted_at or 0.0,
@@ -717,7 +744,9 @@ class Engine:
     ) -> Job:
         job = self.jobs.move(job, target, detail=detail, **changes)
         self._changed(job)
-        if target in IN_FLIGHT_STATES or job.state.is_final:
+        # Committed money changes when a job starts, leaves fal's hands, goes back to the queue
+        # (a refused submit, a resubmission) or ends.
+        if target in COMMITTED_STATES or target is JobState.QUEUED or job.state.is_final:
             self.events.emit(SpendChanged(self.spend()))
         return job
 

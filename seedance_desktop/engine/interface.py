@@ -29,13 +29,14 @@ from seedance_desktop.engine.library import (
     sidecar,
 )
 from seedance_desktop.engine.settings import AppPreferences, EngineSettings
-from seedance_desktop.engine.spend import SpendTotals
+from seedance_desktop.engine.spend import BudgetExceeded, SpendTotals, spend_line
 from seedance_desktop.engine.waits import Wait
 from seedance_desktop.fal.config import FalConfig
 
 __all__ = [
     "ActionRefused",
     "AppPreferences",
+    "BudgetExceeded",
     "EngineInterface",
     "EngineSettings",
     "HistoryEntry",
@@ -48,6 +49,7 @@ __all__ = [
     "SpendTotals",
     "TemplateError",
     "Wait",
+    "spend_line",
 ]
 
 

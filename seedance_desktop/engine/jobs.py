@@ -14,6 +14,9 @@ from seedance_desktop.domain.shot import Shot, shot_from_json, shot_to_json
 from seedance_desktop.engine.database import Database
 from seedance_desktop.engine.states import JobState, can_move
 
+SIMULATOR = "simulator"
+FAL = "fal"
+
 
 class TransitionError(Exception):
     """A state change the state machine does not allow (a bug, or a stale action from the UI)."""
@@ -50,6 +53,11 @@ class Job:
     batch: str | None = None  # variations queued together share it
     variation: int = 1  # this job's number among them, from 1
     variations: int = 1
+    backend: str = "fal"  # "simulator" for the bundled simulator: never billed
+
+    @property
+    def simulated(self) -> bool:
+        return self.backend == SIMULATOR
 
     @property
     def prompt(self) -> str:
@@ -95,6 +103,7 @@ class Job:
             batch=row["batch"],
             variation=row["variation"],
             variations=row["variations"],
+            backend=row["backend"],
         )
 
 
@@ -141,9 +150,12 @@ _UPDATABLE = frozenset(
 
 
 class JobRepository:
-    def __init__(self, db: Database, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self, db: Database, clock: Callable[[], float] = time.time, *, backend: str = FAL
+    ) -> None:
         self.db = db
         self.clock = clock
+        self.backend = backend  # recorded on every job queued or submitted through this one
 
     def add(
         self,
@@ -161,8 +173,9 @@ class JobRepository:
             last = tx.execute("SELECT max(position) FROM jobs").fetchone()[0]
             cursor = tx.execute(
                 """INSERT INTO jobs (uid, position, state, endpoint, shot_json, estimate_min,
-                   estimate_max, seed, created_at, updated_at, batch, variation, variations)
-                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                   estimate_max, seed, created_at, updated_at, batch, variation, variations,
+                   backend)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
                 (
                     uuid.uuid4().hex,
                     (last or 0) + 1,
@@ -177,6 +190,7 @@ class JobRepository:
                     batch_id,
                     variation,
                     variations,
+                    self.backend,
                 ),
             )
             job_id = int(cursor.lastrowid or 0)
@@ -222,6 +236,8 @@ class JobRepository:
             raise ValueError(f"not job columns: {sorted(unknown)}")
         now = self.clock()
         columns = {"state": target.value, "updated_at": now, **changes}
+        if target is JobState.SUBMITTING:  # the backend that gets the request is the one to bill
+            columns["backend"] = self.backend
         assignments = ", ".join(f"{name} = :{name}" for name in columns)
         with self.db.transaction() as tx:
             updated = tx.execute(
@@ -233,6 +249,7 @@ class JobRepository:
             if target is not job.state:
                 attempt = int(changes.get("attempt", job.attempt))  # type: ignore[call-overload]
                 self._history(tx, job.id, attempt, target, detail, now)
+                _record_charge(tx, job, target, changes, attempt, now)
         return self.get(job.id)
 
     def update(self, job: Job, **changes: object) -> Job:
@@ -289,3 +306,24 @@ class JobRepository:
             "INSERT INTO job_history (job_id, attempt, at, state, detail) VALUES (?, ?, ?, ?, ?)",
             (job_id, attempt, at, state.value, detail),
         )
+
+
+def _record_charge(
+    tx: Any, job: Job, target: JobState, changes: dict[str, object], attempt: int, now: float
+) -> None:
+    """What an attempt cost, in the same transaction as its final state. A finished video counts
+    at its final cost; a job that fal ran to the end (it reported COMPLETED) and that then failed
+    counts at its highest estimate, since fal may have billed it. A later download of the same
+    attempt replaces that estimate with the final cost."""
+    if target is JobState.DONE and changes.get("final_cost") is not None:
+        usd, kind = float(changes["final_cost"]), "final"  # type: ignore[arg-type]
+    elif target is JobState.FAILED and changes.get("completed_at", job.completed_at) is not None:
+        usd, kind = job.estimate.max_usd, "failed_after_run"
+    else:
+        return
+    at = changes.get("finished_at") or now
+    tx.execute(
+        "INSERT OR REPLACE INTO spend_ledger (job_id, attempt, at, usd, kind, simulated) "
+        "VALUES (?, ?, ?, ?, ?, ?)",
+        (job.id, attempt, at, usd, kind, int(job.simulated)),
+    )

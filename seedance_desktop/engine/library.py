@@ -21,6 +21,7 @@ from typing import Any
 from seedance_desktop.domain.endpoints import Mode
 from seedance_desktop.domain.shot import Shot, shot_from_json
 from seedance_desktop.engine.database import Database
+from seedance_desktop.media.names import MAX_NAME_BYTES, safe_file_stem
 
 
 @dataclass(frozen=True)
@@ -117,8 +118,13 @@ class LibraryFilter:
 
 
 def fts_query(text: str) -> str | None:
-    """Turn what a person typed into a safe FTS5 query: every word must match, as a prefix."""
-    words = re.findall(r"\w+", text, flags=re.UNICODE)
+    """Turn what a person typed into a safe FTS5 query: every word must match, as a prefix.
+
+    Words are runs of letters and digits, as the FTS tokenizer sees them (punctuation and "_"
+    separate words), so every quoted term holds at least one token. None when the text has no
+    word at all; `Library.list` then matches nothing: a search of only punctuation finds
+    nothing, like any search that no prompt contains."""
+    words = re.findall(r"[^\W_]+", text)
     return " ".join(f'"{w}"*' for w in words) or None
 
 
@@ -146,7 +152,10 @@ class Library:
     def list(self, where: LibraryFilter | None = None) -> list[LibraryEntry]:
         where = where or LibraryFilter()
         clauses, params = [], []
-        if where.search and (query := fts_query(where.search)):
+        if where.search and where.search.strip():
+            query = fts_query(where.search)
+            if query is None:  # only punctuation: no prompt can match it
+                return []
             clauses.append("job_id IN (SELECT rowid FROM library_fts WHERE library_fts MATCH ?)")
             params.append(query)
         if where.mode is not None:
@@ -223,6 +232,9 @@ def continue_shot(last_frame: Path, source: LibraryEntry) -> Shot:
 # --- export --------------------------------------------------------------------------------------
 
 DEFAULT_TEMPLATE = "{date}_{mode}_{seed}_{prompt}"
+# Room left in a name for the longest counter _claim adds (" (9999)") and the longer of the two
+# extensions written (".json" for the sidecar, ".mp4" for the video).
+EXPORT_STEM_BYTES = MAX_NAME_BYTES - len(" (9999)") - len(".json")
 _TEMPLATE_FIELDS = ("date", "time", "mode", "tier", "seed", "prompt", "id", "resolution")
 
 
@@ -251,8 +263,7 @@ def export_name(entry: LibraryEntry, template: str = DEFAULT_TEMPLATE) -> str:
             f"The naming template “{template}” is not valid; it can use "
             + ", ".join("{" + f + "}" for f in _TEMPLATE_FIELDS)
         ) from exc
-    name = re.sub(r'[\\/:*?"<>|\x00-\x1f]+', "-", name).strip(" .-_")
-    return name[:150] or f"seedance-{entry.uid[:8]}"
+    return safe_file_stem(name, max_bytes=EXPORT_STEM_BYTES, fallback=f"seedance-{entry.uid[:8]}")
 
 
 def sidecar(entry: LibraryEntry, references: Sequence[dict[str, str]]) -> dict[str, object]:

@@ -46,6 +46,15 @@ IN_FLIGHT_STATES = frozenset(
     }
 )
 
+# States whose job fal may still bill: from the upload before the submit until the video is in
+# the library, plus a submission in doubt (fal may have it). The budget counts each at its
+# highest estimate.
+COMMITTED_STATES = IN_FLIGHT_STATES | {
+    JobState.FETCHING,
+    JobState.DOWNLOADING,
+    JobState.UNKNOWN_SUBMISSION,
+}
+
 TRANSITIONS: dict[JobState, frozenset[JobState]] = {
     JobState.QUEUED: frozenset({JobState.UPLOADING, JobState.CANCELLED, JobState.FAILED}),
     JobState.UPLOADING: frozenset(

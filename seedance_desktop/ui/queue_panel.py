@@ -28,7 +28,13 @@ from PySide6.QtWidgets import (
 
 from seedance_desktop.domain.endpoints import Mode
 from seedance_desktop.engine.actions import ACTIONS, JobAction, confirmation
-from seedance_desktop.engine.interface import ActionRefused, EngineInterface, Job, SpendTotals
+from seedance_desktop.engine.interface import (
+    ActionRefused,
+    EngineInterface,
+    Job,
+    SpendTotals,
+    spend_line,
+)
 from seedance_desktop.engine.states import JobState
 from seedance_desktop.ui.bridge import EngineBridge
 from seedance_desktop.ui.queue_model import Column, QueueModel
@@ -232,10 +238,7 @@ class QueuePanel(QWidget):
         self.model.refresh_waits()
 
     def _spend(self, totals: SpendTotals) -> None:
-        text = f"Spent today ${totals.today_usd:.2f} · this month ${totals.month_usd:.2f}"
-        if totals.budget_left_usd is not None:
-            text += f" · budget left ${max(totals.budget_left_usd, 0):.2f}"
-        self.spend.setText(text + " (estimates)")
+        self.spend.setText(spend_line(totals))
 
     def _toggle_pause(self, paused: bool) -> None:
         if self.engine is not None:

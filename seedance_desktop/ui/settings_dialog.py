@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 )
 
 from seedance_desktop import secrets
-from seedance_desktop.backend import check_key
+from seedance_desktop.backend import check_key, key_check_config
 from seedance_desktop.engine.settings import AppPreferences, EngineSettings
 from seedance_desktop.fal.config import FalConfig
 from seedance_desktop.ui.tasks import TaskRunner
@@ -123,7 +123,7 @@ class SettingsDialog(QDialog):
             return
         self.key_result.setText("Asking fal…")
         self.test_button.setEnabled(False)
-        config = self._fal_config.with_key(key)
+        config = key_check_config(key)  # fal (or the configured bases), never the simulator
         self._tasks.run(self._run_test(config), "Testing the key")
 
     async def _run_test(self, config: FalConfig) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import keyring
 import pytest
 from engine_fixtures import TEST_KEY, eventually, fal_config_for
+from fal_stand_in import BASES, GOOD_KEY, StandInFal
 from keyring.backend import KeyringBackend
 from keyring.backends import fail
 from PySide6.QtWidgets import QLabel
@@ -71,7 +72,9 @@ async def test_a_key_goes_to_the_keychain_and_is_never_shown_again(
     assert memory_keyring.store == {}
 
 
-async def test_testing_a_key_asks_the_server(qtbot, simulator, memory_keyring) -> None:
+async def test_testing_a_key_asks_the_server(qtbot, simulator, memory_keyring, monkeypatch) -> None:
+    for name in BASES:  # the simulator as the configured fal-compatible server
+        monkeypatch.setenv(name, simulator.url)
     dialog = dialog_for(qtbot, simulator)
     qtbot.keyClicks(dialog.key_edit, TEST_KEY)
     dialog.test_button.click()
@@ -81,6 +84,28 @@ async def test_testing_a_key_asks_the_server(qtbot, simulator, memory_keyring) -
     dialog.test_button.click()
     await eventually(lambda: "did not accept" in dialog.key_result.text())
     assert "wrong" not in all_text(dialog)
+
+
+async def test_testing_a_key_on_the_simulator_asks_fal(
+    qtbot, simulator, memory_keyring, monkeypatch
+) -> None:
+    """Running on the simulator (which accepts any key), the key is still checked with fal."""
+    fal = StandInFal()
+    try:
+        for name in BASES:
+            monkeypatch.setenv(name, fal.url)
+        dialog = dialog_for(qtbot, simulator)
+        qtbot.keyClicks(dialog.key_edit, TEST_KEY)  # the simulator would accept it
+        dialog.test_button.click()
+        await eventually(lambda: "did not accept" in dialog.key_result.text())
+        assert len(fal.requests) == 1
+        assert not [e for e in simulator.log if "storage" in e.path]
+        dialog.key_edit.clear()
+        qtbot.keyClicks(dialog.key_edit, GOOD_KEY)
+        dialog.test_button.click()
+        await eventually(lambda: "works" in dialog.key_result.text())
+    finally:
+        fal.close()
 
 
 async def test_without_a_keychain_the_key_is_kept_for_the_session(qtbot, simulator) -> None:

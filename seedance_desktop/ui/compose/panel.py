@@ -302,12 +302,15 @@ class ComposePanel(QWidget):
         self.tasks.run(self._enqueue(tab, plan.shot, count), "Queueing")
 
     async def _enqueue(self, tab: ModeTab, shot: Shot, count: int) -> None:
-        from seedance_desktop.engine.engine import InvalidShot
+        from seedance_desktop.engine.engine import BudgetExceeded, InvalidShot
 
         try:
             jobs = await self.engine.enqueue(shot, variations=count)  # type: ignore[attr-defined]
         except InvalidShot as exc:
             self._say(f"Not queued: {exc}")
+            return
+        except BudgetExceeded as exc:  # said at Queue time, with the amounts
+            self._say(f"Not queued: {exc.message}")
             return
         finally:
             tab.refresh()
