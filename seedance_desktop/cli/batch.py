@@ -14,12 +14,14 @@ from pathlib import Path
 
 from seedance_desktop.cli.generate_live import interrupt_event, wait_for_final
 from seedance_desktop.cli.main import EXIT_FAILED, EXIT_OK, EXIT_USAGE
+from seedance_desktop.cli.owner_client import refuse_busy
 from seedance_desktop.cli.progress import ProgressPrinter
 from seedance_desktop.cli.queue import job_json
 from seedance_desktop.domain.plan import Plan, plan_shot
 from seedance_desktop.domain.pricing import ZERO
 from seedance_desktop.domain.shot import Shot, shot_from_input
 from seedance_desktop.engine.events import EventBus
+from seedance_desktop.engine.ownership import FolderBusy
 from seedance_desktop.engine.states import JobState
 from seedance_desktop.media.references import probe_references
 from seedance_desktop.runtime import running_engine
@@ -68,9 +70,10 @@ def run_from_args(args: argparse.Namespace) -> int:
         for text in problems:
             print(f"  {text}", file=sys.stderr)
         return EXIT_USAGE
-    total = sum((p.estimate for p in plans), ZERO)
-    print(f"Queueing {len(plans)} shots, estimated {total} in all.", file=sys.stderr)
-    return asyncio.run(_run(plans, as_json=args.json))
+    try:
+        return asyncio.run(_run(plans, as_json=args.json))
+    except FolderBusy as busy:
+        return refuse_busy(busy, "queue the shots there, or close the app. Nothing was queued.")
 
 
 async def _run(plans: list[Plan], *, as_json: bool) -> int:
@@ -78,6 +81,8 @@ async def _run(plans: list[Plan], *, as_json: bool) -> int:
     events.subscribe(ProgressPrinter())
     async with running_engine(events=events) as runtime:
         engine = runtime.engine
+        total = sum((p.estimate for p in plans), ZERO)
+        print(f"Queueing {len(plans)} shots, estimated {total} in all.", file=sys.stderr)
         ids = []
         for plan in plans:
             ids += [job.id for job in await engine.enqueue(plan.shot)]

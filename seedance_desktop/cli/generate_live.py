@@ -12,11 +12,13 @@ from pathlib import Path
 
 from seedance_desktop.cli.generate import print_plan
 from seedance_desktop.cli.main import EXIT_FAILED, EXIT_OK, EXIT_USAGE
+from seedance_desktop.cli.owner_client import refuse_busy
 from seedance_desktop.cli.progress import ProgressPrinter
 from seedance_desktop.domain.plan import Plan
 from seedance_desktop.engine.engine import Engine, InvalidShot
 from seedance_desktop.engine.events import Event, EventBus, JobChanged
 from seedance_desktop.engine.jobs import Job
+from seedance_desktop.engine.ownership import FolderBusy
 from seedance_desktop.engine.states import JobState
 from seedance_desktop.runtime import running_engine
 
@@ -25,7 +27,10 @@ def run(args: argparse.Namespace, plan: Plan) -> int:
     if not plan.ok:
         print_plan(plan, as_json=False, out=sys.stderr)
         return EXIT_USAGE
-    return asyncio.run(_generate(plan, Path(args.out) if args.out else None))
+    try:
+        return asyncio.run(_generate(plan, Path(args.out) if args.out else None))
+    except FolderBusy as busy:
+        return refuse_busy(busy, "queue it there, or close the app.")
 
 
 async def wait_for_final(engine: Engine, job_ids: set[int], stop: asyncio.Event) -> None:
