@@ -61,8 +61,11 @@ class InstanceServer(QObject):
             self._read(socket)
 
     def _forget(self, socket: QLocalSocket) -> None:
+        # Closed, not deleted: deleting a connection's socket from its own `disconnected` crashes
+        # PySide ("shared QObject was deleted directly"). The server, its parent, frees them all
+        # when the window closes; a connection is one command or one second start.
         self._buffers.pop(socket, None)
-        socket.deleteLater()
+        socket.close()
 
     def _read(self, socket: QLocalSocket) -> None:
         if socket not in self._buffers:
