@@ -52,10 +52,23 @@ def _hand_over(busy: object, files: list[str]) -> int:
     assert isinstance(busy, FolderBusy)
     reply = ask_owner(busy.folder, open_request(files))
     if reply is None:  # the owner is a command (`generate`, `queue run`…), with no window
-        print(f"{busy} The window opens once it has finished.", file=sys.stderr)
+        message = str(busy)
+        print(message, file=sys.stderr)
+        if has_display() and os.environ.get("QT_QPA_PLATFORM") != "offscreen":
+            _say_in_a_box(message)  # started from a launcher, nobody reads stderr
         return 2
     print(reply.message, file=sys.stderr if not reply.ok else sys.stdout)
     return 0 if reply.ok else reply.exit_code
+
+
+def _say_in_a_box(message: str) -> None:
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication, QMessageBox
+
+    _app = QApplication.instance() or QApplication(sys.argv[:1])
+    box = QMessageBox(QMessageBox.Icon.Information, "Seedance Desktop", message)
+    QTimer.singleShot(20_000, box.close)  # never a process left waiting on a hidden box
+    box.exec()
 
 
 def _run_owner_window(argv: Sequence[str] | None, lock: object, files: list[str]) -> int:

@@ -30,8 +30,8 @@ class FolderBusy(Exception):
         self.pid = pid
         who = f" (pid {pid})" if pid else ""
         super().__init__(
-            f"Seedance Desktop is already running on this library{who}. Use that window, or "
-            "wait until it finishes, then try again."
+            f"Seedance Desktop is already running on this library{who}; let it finish or close "
+            "it, then try again."
         )
 
 
