@@ -8,6 +8,7 @@ import pytest
 
 from seedance_desktop.engine.owner_protocol import (
     ProtocolError,
+    Reply,
     decode_reply,
     decode_request,
     encode,
@@ -34,6 +35,7 @@ def test_each_data_folder_has_its_own_server_name(tmp_path: Path) -> None:
         (b'{"command": "cancel", "job_id": true}', "`job_id` must be a job number."),
         (b'{"command": "resolve", "job_id": 1, "decision": "pay"}', "`decision` must be"),
         (b'{"command": "open", "files": [1]}', "`files` must be a list of paths."),
+        (b'{"command": "enqueue", "shots": []}', "`shots` must be a list of shots."),
     ],
 )
 def test_malformed_requests_are_refused_with_a_reason(line: bytes, problem: str) -> None:
@@ -45,7 +47,9 @@ def test_requests_and_replies_round_trip() -> None:
     request = job_request("resolve", 3, decision="drop")
     assert decode_request(encode(request).strip()) == request
     reply = decode_reply(b'{"ok": false, "message": "No.", "exit_code": 1}')
-    assert (reply.ok, reply.message, reply.exit_code) == (False, "No.", 1)
+    assert (reply.ok, reply.message, reply.exit_code, reply.job_ids) == (False, "No.", 1, ())
+    queued = Reply(True, "Queued.", job_ids=(4, 5))
+    assert decode_reply(encode(queued.to_json()).strip()) == queued
 
 
 def test_the_lock_is_exclusive_until_released(tmp_path: Path) -> None:

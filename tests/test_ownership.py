@@ -137,24 +137,32 @@ def test_the_app_and_every_command_on_one_folder_pay_once(
     assert cli(env, "library", "list").returncode == 0
     resolve = cli(env, "queue", "resolve", str(ids[0]), "drop")
     assert resolve.returncode == 1 and "not in doubt" in resolve.stderr
-    for refused in (
-        cli(env, "queue", "run"),
-        cli(env, "generate", "--mode", "text-to-video", "--prompt", "A fox", "--duration", "4"),
-        cli(env, "batch", str(_batch_file(tmp_path))),
-    ):
-        assert refused.returncode == 2, refused
-        assert "The app is open on this library" in refused.stderr
+    run = cli(env, "queue", "run")
+    assert run.returncode == 2, run
+    assert "The app is open on this library; it works the queue itself" in run.stderr
     retry = cli(env, "queue", "retry", str(last))
     assert (retry.returncode, retry.stdout.strip()) == (0, f"Job {last}: Queued."), retry
+
+    # generate and batch hand their shots to the app's queue and follow them to the end.
+    out = tmp_path / "fox.mp4"
+    generate = cli(env, "generate", "--mode", "text-to-video", "--prompt", "A fox", "--duration",
+                   "4", "--resolution", "480p", "--out", str(out))  # fmt: skip
+    assert generate.returncode == 0, generate.stderr
+    assert generate.stdout.strip() == str(out) and out.stat().st_size > 0
+    assert "is in its queue" in generate.stderr and "Generating" in generate.stderr
+    batch = cli(env, "batch", str(_batch_file(tmp_path)), "--json")
+    assert batch.returncode == 0, batch.stderr
+    assert [job["state"] for job in json.loads(batch.stdout)] == ["done"]
 
     deadline = time.monotonic() + 25
     while not all(s.is_final for s in states(paths).values()):
         assert app.poll() is None, app.communicate()[1]
         assert time.monotonic() < deadline, states(paths)
         time.sleep(0.2)
+    assert len(states(paths)) == len(ids) + 2, "the handed-over jobs are in the app's queue"
     assert set(states(paths).values()) == {JobState.DONE}, "no job left unclear or failed"
     sent = submits(simulator)
-    assert len(sent) == len(ids) == len(set(sent)), "one submit per job, none twice"
+    assert len(sent) == len(ids) + 2 == len(set(sent)), "one submit per job, none twice"
 
 
 def _batch_file(tmp_path: Path) -> Path:

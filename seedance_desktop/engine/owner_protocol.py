@@ -4,8 +4,10 @@ One JSON object per line each way: a request `{"command": ..., ...}` and its rep
 `{"ok": bool, "message": str, "exit_code": int}`. Pure (no sockets, no Qt): the window's server
 (ui/single_instance.py) and the command line's client (cli/owner_client.py) share it.
 
-Commands: `open` (a second start of the window hands its files over), `ping`, and the job
-actions `cancel`, `retry`, `resolve` (with `decision`) and `fetch-again`, each with `job_id`.
+Commands: `open` (a second start of the window hands its files over), `ping`, `enqueue` (with
+`shots`, each as `shot_to_json` writes it: `generate` and `batch` hand their jobs to the window;
+the reply carries `job_ids`), and the job actions `cancel`, `retry`, `resolve` (with `decision`)
+and `fetch-again`, each with `job_id`.
 """
 
 from __future__ import annotations
@@ -18,8 +20,9 @@ from typing import Any
 
 OPEN = "open"
 PING = "ping"
+ENQUEUE = "enqueue"
 JOB_COMMANDS = ("cancel", "retry", "resolve", "fetch-again")
-COMMANDS = (OPEN, PING, *JOB_COMMANDS)
+COMMANDS = (OPEN, PING, ENQUEUE, *JOB_COMMANDS)
 MAX_LINE_BYTES = 1 << 20
 
 EXIT_OK = 0
@@ -36,9 +39,14 @@ class Reply:
     ok: bool
     message: str
     exit_code: int = EXIT_OK
+    job_ids: tuple[int, ...] = ()  # the jobs an `enqueue` made
 
     def to_json(self) -> dict[str, Any]:
-        return {"ok": self.ok, "message": self.message, "exit_code": self.exit_code}
+        reply: dict[str, Any] = {"ok": self.ok, "message": self.message}
+        reply["exit_code"] = self.exit_code
+        if self.job_ids:
+            reply["job_ids"] = list(self.job_ids)
+        return reply
 
 
 def server_name(data_folder: Path) -> str:
@@ -56,6 +64,10 @@ def open_request(files: list[str]) -> dict[str, Any]:
     return {"command": OPEN, "files": files}
 
 
+def enqueue_request(shots: list[dict[str, object]]) -> dict[str, Any]:
+    return {"command": ENQUEUE, "shots": shots}
+
+
 def job_request(command: str, job_id: int, **extra: str) -> dict[str, Any]:
     return {"command": command, "job_id": job_id, **extra}
 
@@ -70,6 +82,10 @@ def decode_request(line: bytes) -> dict[str, Any]:
         files = message.get("files", [])
         if not isinstance(files, list) or not all(isinstance(f, str) for f in files):
             raise ProtocolError("`files` must be a list of paths.")
+    if command == ENQUEUE:
+        shots = message.get("shots")
+        if not isinstance(shots, list) or not shots or not all(isinstance(x, dict) for x in shots):
+            raise ProtocolError("`shots` must be a list of shots.")
     if command in JOB_COMMANDS:
         job_id = message.get("job_id")
         if not isinstance(job_id, int) or isinstance(job_id, bool):
@@ -82,9 +98,12 @@ def decode_request(line: bytes) -> dict[str, Any]:
 def decode_reply(line: bytes) -> Reply:
     message = _decode(line)
     ok, text, code = message.get("ok"), message.get("message"), message.get("exit_code", 0)
+    ids = message.get("job_ids", [])
     if not isinstance(ok, bool) or not isinstance(text, str) or not isinstance(code, int):
         raise ProtocolError("Not a reply.")
-    return Reply(ok, text, code)
+    if not isinstance(ids, list) or not all(isinstance(i, int) for i in ids):
+        raise ProtocolError("Not a reply.")
+    return Reply(ok, text, code, tuple(ids))
 
 
 def _decode(line: bytes) -> dict[str, Any]:
