@@ -75,10 +75,11 @@ def acquire(data_folder: Path) -> FolderLock:
     except OSError:
         handle.close()
         raise FolderBusy(data_folder, owner_pid(data_folder)) from None
-    handle.seek(0)
-    handle.truncate()
-    handle.write(str(os.getpid()).encode())
-    handle.flush()
+    with contextlib.suppress(OSError):  # the pid only names the owner in a refusal
+        handle.seek(0)
+        handle.truncate()
+        handle.write(str(os.getpid()).encode())
+        handle.flush()
     return FolderLock(path, handle)
 
 
