@@ -127,7 +127,10 @@ async def _main(app: object, lock: object, files: list[str]) -> int:
         if request["command"] == OPEN:
             window.bring_to_front()
             files = request.get("files")
-            added = window.receive_files(list(files) if isinstance(files, list) else [])
+            given = list(files) if isinstance(files, list) else []
+            if not given:
+                return Reply(True, "Seedance Desktop was already open; it is in front now.")
+            added = window.receive_files(given)
             return Reply(True, f"Opened in the running Seedance Desktop ({added} file(s) added).")
         runtime = await asyncio.shield(ready)
         return await perform(runtime.engine, request)

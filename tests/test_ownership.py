@@ -204,7 +204,9 @@ def test_a_killed_owners_lock_is_taken_over_at_once(
     acquire(paths.data).release()  # and nobody holds it afterwards
 
 
-def test_read_only_commands_beside_an_owner_start_no_scheduler(paths: AppPaths) -> None:
+def test_beside_a_command_owner_listings_start_no_scheduler_and_the_rest_name_it(
+    paths: AppPaths,
+) -> None:
     """While another process owns the folder (here the test itself, mid-submit), listing must
     not resume jobs: a scheduler would turn "submitting" into "unclear" under the owner."""
     (job_id,) = seed_jobs(paths, ["Mid-submit"], EngineSettings())
@@ -222,6 +224,10 @@ def test_read_only_commands_beside_an_owner_start_no_scheduler(paths: AppPaths) 
         assert cancel.returncode == 2
         assert f"already running on this library (pid {os.getpid()})" in cancel.stderr
         assert "Traceback" not in cancel.stderr
+        for command in (("queue", "run"), ("generate", "--mode", "text-to-video", "--prompt", "x")):
+            refused = cli(env, *command)
+            assert refused.returncode == 2, refused
+            assert f"(pid {os.getpid()})" in refused.stderr
         assert states(paths) == {job_id: JobState.SUBMITTING}
 
 
