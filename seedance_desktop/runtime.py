@@ -13,6 +13,7 @@ from seedance_desktop.engine.database import Database
 from seedance_desktop.engine.engine import Engine
 from seedance_desktop.engine.events import EventBus
 from seedance_desktop.engine.interface import EngineInterface
+from seedance_desktop.engine.ownership import FolderLock, acquire
 from seedance_desktop.paths import AppPaths, app_paths
 
 log = logging.getLogger(__name__)
@@ -37,20 +38,34 @@ async def running_engine(
     *,
     backend: Backend | None = None,
     events: EventBus | None = None,
+    schedule: bool = True,
+    lock: FolderLock | None = None,
 ) -> AsyncIterator[Runtime]:
-    """An engine that has resumed every unfinished job; closed (jobs kept) on the way out."""
+    """An engine that has resumed every unfinished job; closed (jobs kept) on the way out.
+
+    The engine owns the data folder: the folder's lock is taken first (raising
+    `ownership.FolderBusy` when another process holds it), unless the caller already holds it
+    and passes it as `lock`. `schedule=False` opens it to act on one named job only."""
     paths = (paths or app_paths()).ensure()
-    db = Database.open(paths.database)
-    if db.report.message:
-        log.warning(db.report.message)
-    own_backend = backend is None
-    backend = backend or open_backend(paths)
-    engine = Engine(db, paths, backend.config, events=events, simulated=backend.kind == "simulator")
+    own_lock = lock is None
+    lock = lock or acquire(paths.data)
     try:
-        await engine.start()
-        yield Runtime(engine, backend, paths, db.report.message)
+        db = Database.open(paths.database)
+        if db.report.message:
+            log.warning(db.report.message)
+        own_backend = backend is None
+        backend = backend or open_backend(paths)
+        engine = Engine(
+            db, paths, backend.config, events=events, simulated=backend.kind == "simulator"
+        )
+        try:
+            await engine.start(schedule=schedule)
+            yield Runtime(engine, backend, paths, db.report.message)
+        finally:
+            await engine.close()
+            if own_backend:
+                backend.close()
+            db.close()
     finally:
-        await engine.close()
-        if own_backend:
-            backend.close()
-        db.close()
+        if own_lock:
+            lock.release()

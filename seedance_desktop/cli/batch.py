@@ -13,7 +13,9 @@ import sys
 from pathlib import Path
 
 from seedance_desktop.cli.generate_live import interrupt_event, wait_for_final
+from seedance_desktop.cli.handover import AppClosed, follow, hand_to_app, say_left_in_app
 from seedance_desktop.cli.main import EXIT_FAILED, EXIT_OK, EXIT_USAGE
+from seedance_desktop.cli.owner_client import app_is_open, refuse_busy
 from seedance_desktop.cli.progress import ProgressPrinter
 from seedance_desktop.cli.queue import job_json
 from seedance_desktop.domain.plan import Plan, plan_shot
@@ -21,8 +23,11 @@ from seedance_desktop.domain.pricing import ZERO
 from seedance_desktop.domain.shot import Shot, shot_from_input
 from seedance_desktop.engine.engine import BudgetExceeded
 from seedance_desktop.engine.events import EventBus
+from seedance_desktop.engine.jobs import Job
+from seedance_desktop.engine.ownership import FolderBusy
 from seedance_desktop.engine.states import JobState
 from seedance_desktop.media.references import probe_references
+from seedance_desktop.paths import app_paths
 from seedance_desktop.runtime import running_engine
 
 
@@ -69,9 +74,35 @@ def run_from_args(args: argparse.Namespace) -> int:
         for text in problems:
             print(f"  {text}", file=sys.stderr)
         return EXIT_USAGE
+    try:
+        return asyncio.run(_run(plans, as_json=args.json))
+    except FolderBusy as busy:
+        if not app_is_open(busy.folder):
+            return refuse_busy(busy, "queue the shots there, or close the app.")
+        return asyncio.run(_run_in_app(busy.folder, plans, as_json=args.json))
+
+
+async def _run_in_app(data_folder: Path, plans: list[Plan], *, as_json: bool) -> int:
+    """The window owns the library: the shots go into its queue, and this command follows them."""
+    ids, message = hand_to_app(data_folder, [plan.shot for plan in plans])
+    if not ids:
+        print(message, file=sys.stderr)
+        return EXIT_USAGE
     total = sum((p.estimate for p in plans), ZERO)
-    print(f"Queueing {len(plans)} shots, estimated {total} in all.", file=sys.stderr)
-    return asyncio.run(_run(plans, as_json=args.json))
+    print(
+        f"The app is open on this library: {len(ids)} jobs are in its queue, estimated {total} "
+        "in all.",
+        file=sys.stderr,
+    )
+    stop = interrupt_event()
+    try:
+        jobs = await follow(app_paths().database, data_folder, ids, stop)
+    except AppClosed:
+        say_left_in_app(ids, closed=True)
+        return EXIT_FAILED
+    if stop.is_set() and not all(j.state.is_final for j in jobs):
+        say_left_in_app([j.id for j in jobs if not j.state.is_final], closed=False)
+    return _report(jobs, as_json=as_json)
 
 
 async def _run(plans: list[Plan], *, as_json: bool) -> int:
@@ -86,11 +117,17 @@ async def _run(plans: list[Plan], *, as_json: bool) -> int:
         except BudgetExceeded as exc:
             print(f"Nothing was queued: {exc.message}", file=sys.stderr)
             return EXIT_USAGE
+        estimate = sum((p.estimate for p in plans), ZERO)
+        print(f"Queueing {len(plans)} shots, estimated {estimate} in all.", file=sys.stderr)
         ids = []
         for plan in plans:
             ids += [job.id for job in await engine.enqueue(plan.shot)]
         await wait_for_final(engine, set(ids), interrupt_event())
         jobs = [engine.jobs.get(i) for i in ids]
+    return _report(jobs, as_json=as_json)
+
+
+def _report(jobs: list[Job], *, as_json: bool) -> int:
     if as_json:
         json.dump([job_json(j) for j in jobs], sys.stdout, indent=2)
         print()

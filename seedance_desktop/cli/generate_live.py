@@ -11,13 +11,17 @@ import sys
 from pathlib import Path
 
 from seedance_desktop.cli.generate import print_plan
+from seedance_desktop.cli.handover import AppClosed, follow, hand_to_app, say_left_in_app
 from seedance_desktop.cli.main import EXIT_FAILED, EXIT_OK, EXIT_USAGE
+from seedance_desktop.cli.owner_client import app_is_open, refuse_busy
 from seedance_desktop.cli.progress import ProgressPrinter
 from seedance_desktop.domain.plan import Plan
 from seedance_desktop.engine.engine import BudgetExceeded, Engine, InvalidShot
 from seedance_desktop.engine.events import Event, EventBus, JobChanged
 from seedance_desktop.engine.jobs import Job
+from seedance_desktop.engine.ownership import FolderBusy
 from seedance_desktop.engine.states import JobState
+from seedance_desktop.paths import app_paths
 from seedance_desktop.runtime import running_engine
 
 
@@ -25,7 +29,36 @@ def run(args: argparse.Namespace, plan: Plan) -> int:
     if not plan.ok:
         print_plan(plan, as_json=False, out=sys.stderr)
         return EXIT_USAGE
-    return asyncio.run(_generate(plan, Path(args.out) if args.out else None))
+    out = Path(args.out) if args.out else None
+    try:
+        return asyncio.run(_generate(plan, out))
+    except FolderBusy as busy:
+        if not app_is_open(busy.folder):
+            return refuse_busy(busy, "queue it there, or close the app.")
+        return asyncio.run(_generate_in_app(busy.folder, plan, out))
+
+
+async def _generate_in_app(data_folder: Path, plan: Plan, out: Path | None) -> int:
+    """The window owns the library: the job goes into its queue, and this command follows it."""
+    ids, message = hand_to_app(data_folder, [plan.shot])
+    if not ids:
+        print(message, file=sys.stderr)
+        return EXIT_USAGE
+    print(
+        f"The app is open on this library: job {ids[0]} is in its queue, estimated "
+        f"{plan.estimate}.",
+        file=sys.stderr,
+    )
+    stop = interrupt_event()
+    try:
+        (job,) = await follow(app_paths().database, data_folder, ids, stop)
+    except AppClosed:
+        say_left_in_app(ids, closed=True)
+        return EXIT_FAILED
+    if stop.is_set() and not job.state.is_final:
+        say_left_in_app(ids, closed=False)
+        return EXIT_FAILED
+    return _report(job, out)
 
 
 async def wait_for_final(engine: Engine, job_ids: set[int], stop: asyncio.Event) -> None:

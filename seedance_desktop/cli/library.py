@@ -9,7 +9,7 @@ from pathlib import Path
 
 from seedance_desktop.cli.main import EXIT_FAILED, EXIT_OK, EXIT_USAGE
 from seedance_desktop.domain.endpoints import Mode
-from seedance_desktop.engine.database import Database
+from seedance_desktop.engine.database import Database, DatabaseError
 from seedance_desktop.engine.library import (
     DEFAULT_TEMPLATE,
     ExportItem,
@@ -41,7 +41,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run_from_args(args: argparse.Namespace) -> int:
     paths = app_paths().ensure()
-    db = Database.open(paths.database)
+    try:
+        # Listing and exporting only read: beside a running window, without disturbing it.
+        db = (
+            Database.open(paths.database)
+            if args.action in ("star", "unstar")
+            else Database.open_read_only(paths.database)
+        )
+    except DatabaseError as exc:
+        print(str(exc), file=sys.stderr)
+        return EXIT_FAILED
+    if db is None:
+        return _nothing_yet(args)
     try:
         library = Library(db)
         if args.action == "list":
@@ -55,6 +66,18 @@ def run_from_args(args: argparse.Namespace) -> int:
         return _export(library, args)
     finally:
         db.close()
+
+
+def _nothing_yet(args: argparse.Namespace) -> int:
+    """No database yet: nothing was ever made here."""
+    if args.action == "list":
+        if args.json:
+            print("[]")
+        else:
+            print("Nothing in the library matches.")
+        return EXIT_OK
+    print(f"There is no result {args.job_ids[0]} in the library.", file=sys.stderr)
+    return EXIT_USAGE
 
 
 def _list(library: Library, args: argparse.Namespace) -> int:

@@ -7,6 +7,7 @@ import contextlib
 import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from seedance_desktop import __version__
 from seedance_desktop.domain.endpoints import Mode
@@ -19,8 +20,10 @@ EXIT_USAGE = 2
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="seedance-desktop",
+        usage="%(prog)s [FILE ...] | COMMAND ...",
         description="Make videos with ByteDance Seedance 2.0 on fal. With no command, opens the "
-        "window; with no fal key, everything runs on the bundled simulator.",
+        "window (FILEs go into compose; if the window is already open on this library, it comes "
+        "to the front and takes them); with no fal key, everything runs on the bundled simulator.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -70,6 +73,9 @@ def add_shot_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--end-user-id", metavar="ID")
 
 
+COMMANDS = ("generate", "queue", "library", "batch", "simulator")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run a command. A reader that stops early (`... | head`) ends the command quietly, with
     exit 0: whoever closed the pipe has what they wanted."""
@@ -91,7 +97,10 @@ def _discard_stdout() -> None:
 
 
 def _run_command(argv: Sequence[str] | None) -> int:
-    args = build_parser().parse_args(argv)
+    words = list(sys.argv[1:] if argv is None else argv)
+    if words and not words[0].startswith("-") and words[0] not in COMMANDS:
+        return _open_window_with(words)
+    args = build_parser().parse_args(words)
     if args.command is None:
         from seedance_desktop.app import run_window
 
@@ -108,6 +117,22 @@ def _run_command(argv: Sequence[str] | None) -> int:
 
     commands = {"queue": queue, "library": library, "batch": batch}
     return commands[args.command].run_from_args(args)
+
+
+def _open_window_with(files: list[str]) -> int:
+    """`seedance-desktop FILE…`: the window with these files in compose (handed to the window
+    already open on this library, if there is one)."""
+    missing = [f for f in files if not Path(f).exists()]
+    if missing:
+        print(
+            f"seedance-desktop: {missing[0]} is neither a command ({', '.join(COMMANDS)}) nor a "
+            "file.",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    from seedance_desktop.app import run_window
+
+    return run_window(files=files)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -6,15 +6,21 @@ import argparse
 import asyncio
 import json
 import sys
+from typing import Any
 
 from seedance_desktop.cli.generate_live import interrupt_event
 from seedance_desktop.cli.main import EXIT_FAILED, EXIT_OK, EXIT_USAGE
+from seedance_desktop.cli.owner_client import ask_owner, refuse_busy
 from seedance_desktop.cli.progress import ProgressPrinter
-from seedance_desktop.engine.actions import Resolution
-from seedance_desktop.engine.engine import ActionRefused
+from seedance_desktop.engine.actions import ACTIONS, JobAction, Resolution
+from seedance_desktop.engine.database import Database, DatabaseError
 from seedance_desktop.engine.events import EventBus
-from seedance_desktop.engine.jobs import Job
+from seedance_desktop.engine.jobs import Job, JobRepository
+from seedance_desktop.engine.owner_commands import perform
+from seedance_desktop.engine.owner_protocol import RESOLVE, job_request
+from seedance_desktop.engine.ownership import FolderBusy
 from seedance_desktop.engine.states import JobState
+from seedance_desktop.paths import app_paths
 from seedance_desktop.runtime import running_engine
 
 
@@ -23,10 +29,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     listing = actions.add_parser("list", help="every job with its state")
     listing.add_argument("--json", action="store_true", help="one JSON array")
     listing.add_argument("--all", action="store_true", help="include finished jobs")
-    for name, text in (("cancel", "cancel a job"), ("retry", "retry a failed or cancelled job")):
-        action = actions.add_parser(name, help=text)
+    for job_action in (JobAction.CANCEL, JobAction.RETRY, JobAction.FETCH_AGAIN, JobAction.REMOVE):
+        action = actions.add_parser(job_action.value, help=ACTIONS[job_action].does)
         action.add_argument("job_id", type=int)
-    resolve = actions.add_parser("resolve", help="decide on a job whose submission is unclear")
+    resolve = actions.add_parser(RESOLVE, help="decide on a job whose submission is unclear")
     resolve.add_argument("job_id", type=int)
     resolve.add_argument("decision", choices=[r.value for r in Resolution])
     actions.add_parser("run", help="work the queue headless until nothing is left to do")
@@ -50,48 +56,71 @@ def job_json(job: Job) -> dict[str, object]:
 
 
 def run_from_args(args: argparse.Namespace) -> int:
-    return asyncio.run(_run(args))
-
-
-async def _run(args: argparse.Namespace) -> int:
-    events = EventBus()
+    if args.action == "list":
+        return _list(args)
     if args.action == "run":
-        events.subscribe(ProgressPrinter())
-    async with running_engine(events=events) as runtime:
-        engine = runtime.engine
-        if args.action == "list":
-            jobs = [j for j in engine.jobs.all() if args.all or not j.state.is_final]
-            if args.json:
-                json.dump([job_json(j) for j in jobs], sys.stdout, indent=2)
-                print()
-            else:
-                for job in jobs:
-                    estimate = str(job.estimate)
-                    print(f"{job.id:>5}  {job.state.label:<22} {estimate:>12}  {job.prompt[:56]}")
-                if not jobs:
-                    print("The queue is empty.")
-            return EXIT_OK
-        if args.action == "run":
+        return asyncio.run(_run_queue())
+    if args.action == RESOLVE:
+        request = job_request(RESOLVE, args.job_id, decision=args.decision)
+    else:
+        request = job_request(args.action, args.job_id)
+    return asyncio.run(_act(request))
+
+
+def _list(args: argparse.Namespace) -> int:
+    """Read-only: no engine, no scheduler, no lock; works beside the window."""
+    try:
+        db = Database.open_read_only(app_paths().database)
+    except DatabaseError as exc:
+        print(str(exc), file=sys.stderr)
+        return EXIT_FAILED
+    jobs: list[Job] = []
+    if db is not None:
+        try:
+            jobs = [j for j in JobRepository(db).all() if args.all or not j.state.is_final]
+        finally:
+            db.close()
+    if args.json:
+        json.dump([job_json(j) for j in jobs], sys.stdout, indent=2)
+        print()
+    else:
+        for job in jobs:
+            estimate = str(job.estimate)
+            print(f"{job.id:>5}  {job.state.label:<22} {estimate:>12}  {job.prompt[:56]}")
+        if not jobs:
+            print("The queue is empty.")
+    return EXIT_OK
+
+
+async def _act(request: dict[str, Any]) -> int:
+    """One job's action, and nothing else: by this process when no one owns the folder (an
+    engine that schedules nothing), else by the window that owns it, over its socket."""
+    try:
+        async with running_engine(schedule=False) as runtime:
+            reply = await perform(runtime.engine, request)
+    except FolderBusy as busy:
+        answer = ask_owner(busy.folder, request)
+        if answer is None:
+            print(f"{busy} Nothing was changed.", file=sys.stderr)
+            return EXIT_USAGE
+        reply = answer
+    print(reply.message, file=sys.stdout if reply.ok else sys.stderr)
+    return reply.exit_code
+
+
+async def _run_queue() -> int:
+    events = EventBus()
+    events.subscribe(ProgressPrinter())
+    try:
+        async with running_engine(events=events) as runtime:
+            engine = runtime.engine
             await _work(engine)
             left = [j for j in engine.jobs.all() if not j.state.is_final]
             failed = [j for j in engine.jobs.all([JobState.FAILED])]
-            print(f"{len(left)} job(s) left waiting, {len(failed)} failed.", file=sys.stderr)
-            return EXIT_OK if not left else EXIT_FAILED
-        try:
-            if args.action == "cancel":
-                job = await engine.cancel(args.job_id)
-            elif args.action == "retry":
-                job = await engine.retry(args.job_id)
-            else:
-                job = await engine.resolve_unknown(args.job_id, Resolution(args.decision))
-        except KeyError:
-            print(f"There is no job {args.job_id}.", file=sys.stderr)
-            return EXIT_USAGE
-        except ActionRefused as exc:
-            print(str(exc), file=sys.stderr)
-            return EXIT_FAILED
-        print(f"Job {job.id}: {job.state.label}.")
-        return EXIT_OK
+    except FolderBusy as busy:
+        return refuse_busy(busy, "it works the queue itself. Close the app to run it here.")
+    print(f"{len(left)} job(s) left waiting, {len(failed)} failed.", file=sys.stderr)
+    return EXIT_OK if not left else EXIT_FAILED
 
 
 async def _work(engine) -> None:  # type: ignore[no-untyped-def]

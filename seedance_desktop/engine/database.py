@@ -217,6 +217,30 @@ class Database:
             connection = _connect_and_migrate(path)
             return cls(connection, path, OpenReport(recovered_from=aside))
 
+    @classmethod
+    def open_read_only(cls, path: Path) -> Database | None:
+        """For commands that only read (`queue list`, `library list/export`): no migration, no
+        writes, no moving a damaged file aside under the owner's feet. None when there is no
+        database yet (nothing was ever queued)."""
+        if not path.exists():
+            return None
+        try:
+            connection = sqlite3.connect(
+                f"{path.resolve().as_uri()}?mode=ro", uri=True, check_same_thread=False
+            )
+            connection.row_factory = sqlite3.Row
+            connection.execute("PRAGMA busy_timeout=5000")
+            version = connection.execute("PRAGMA user_version").fetchone()[0]
+        except sqlite3.DatabaseError as exc:
+            raise DatabaseError(f"The job database could not be read: {exc}.") from exc
+        if version != SCHEMA_VERSION:
+            connection.close()
+            raise DatabaseError(
+                "The job database is from another version of Seedance Desktop; open the app "
+                "once to bring it up to date."
+            )
+        return cls(connection, path, OpenReport())
+
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
         """One atomic, durable write. Nested use joins the outer transaction."""

@@ -154,8 +154,12 @@ class Engine:
 
     # Life cycle --------------------------------------------------------------------------------
 
-    async def start(self) -> None:
-        """Resume every job that is not final, then keep scheduling until `close()`."""
+    async def start(self, *, schedule: bool = True) -> None:
+        """Resume every job that is not final, then keep scheduling until `close()`.
+
+        `schedule=False` is for acting on one named job (a CLI cancel, retry or resolve while
+        no window is open): the fal client is there for a cancel, but no job is started, so
+        nothing else is submitted in passing. The caller must own the folder either way."""
         self._client = FalClient(self.fal_config)
         first, most = self._probe_delays
         self.connectivity = Connectivity(
@@ -172,7 +176,8 @@ class Engine:
                 JobState.UNKNOWN_SUBMISSION,
                 detail="the app stopped while submitting; fal may or may not have the request",
             )
-        self._scheduler = asyncio.get_running_loop().create_task(self._schedule_forever())
+        if schedule:
+            self._scheduler = asyncio.get_running_loop().create_task(self._schedule_forever())
 
     async def close(self) -> None:
         """Stop working; every job stays persisted where it is and resumes on the next start."""

@@ -137,6 +137,34 @@ class MainWindow(QMainWindow):
         super().closeEvent(event)
         self.closed.emit()
 
+    def bring_to_front(self) -> None:
+        """Another start of the app found this one: show it, un-minimised, on top."""
+        self.setWindowState(self.windowState() & ~Qt.WindowState.WindowMinimized)
+        self.show()
+        self.raise_()
+        self.activateWindow()
+
+    def receive_files(self, paths: list[str]) -> int:
+        """Files handed over by another start of the app (or given on the command line): into
+        the reference-to-video slots by kind. Returns how many were taken."""
+        from seedance_desktop.domain.endpoints import Mode
+        from seedance_desktop.ui.compose.slots import kind_of_file
+
+        self.build_panels()
+        tab = self.compose.mode_tabs[Mode.REFERENCE_TO_VIDEO]
+        taken = 0
+        for group in tab.groups.values():
+            mine = [p for p in paths if kind_of_file(p) is group.kind]
+            before = len(group.references())
+            if mine:
+                group.add_references(mine)
+            taken += len(group.references()) - before
+        self.compose.tabs.setCurrentWidget(tab)
+        if taken < len(paths):
+            left = len(paths) - taken
+            self.statusBar().showMessage(f"{left} file(s) could not be added to compose.", 8000)
+        return taken
+
     def _show_backend(self) -> None:
         assert self.runtime is not None
         backend = self.runtime.backend

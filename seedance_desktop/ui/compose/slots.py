@@ -46,6 +46,15 @@ _FILTERS = {
 _THUMB = QSize(104, 64)
 
 
+def kind_of_file(path: str) -> MediaKind | None:
+    """The slot kind a file name belongs to, by its extension (as the file picker filters)."""
+    suffix = Path(path).suffix.lower()
+    for kind, text in _FILTERS.items():
+        if f"*{suffix}" in text.split("(", 1)[1].rstrip(")").split():
+            return kind
+    return None
+
+
 def _probe(ref: str) -> ProbeResult:
     # PyAV, numpy and Pillow load on first use, in a worker thread: not before the first paint.
     from seedance_desktop.media.probe import probe
