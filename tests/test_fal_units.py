@@ -114,9 +114,7 @@ def test_user_request_timeout_is_not_retried() -> None:
 def test_submit_is_resent_only_when_fal_provably_refused_it() -> None:
     bare = httpx.Headers()
     with_id = httpx.Headers({"x-fal-request-id": "abc"})
-    assert submit_status_is_retryable(429, bare)
-    assert submit_status_is_retryable(429, with_id)
-    for status in (502, 503, 504):
+    for status in (429, 502, 503, 504):
         assert submit_status_is_retryable(status, bare)
         assert not submit_status_is_retryable(status, with_id)
     for status in (500, 400, 401, 403, 408, 409, 422):
