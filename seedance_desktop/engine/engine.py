@@ -246,6 +246,34 @@ class Engine:
         self._kick()
         return job
 
+    async def fetch_again(self, job_id: int) -> Job:
+        """Ask fal again for a failed job's request: followed to its end if its completion was
+        never seen, then its result fetched and downloaded. No new submit and no new charge,
+        unlike `retry` (a new, paid request)."""
+        job = self.jobs.get(job_id)
+        if job.state is not JobState.FAILED:
+            raise ActionRefused("Only a failed job can be fetched again.")
+        if not job.request_id:
+            raise ActionRefused(
+                "fal never accepted this job, so there is nothing to fetch; Retry sends it again."
+            )
+        if job.error_kind in _FINAL_AT_FAL:
+            raise ActionRefused(
+                "fal's answer for this job is final (the model refused the input); fetching it "
+                "again would give the same answer. Retry sends a new request."
+            )
+        job = self._move(
+            job,
+            JobState.FETCHING,
+            detail=f"fetch again: the same request at fal ({job.request_id}), nothing paid twice",
+            error=None,
+            error_kind=None,
+            retryable=None,
+            finished_at=None,
+        )
+        self._kick()
+        return job
+
     async def resolve_unknown(self, job_id: int, action: str) -> Job:
         """The person's decision on an unknown submission: "resubmit" or "drop"."""
         job = self.jobs.get(job_id)
@@ -412,6 +440,14 @@ class Engine:
                     self.connectivity.report_success()
         except asyncio.CancelledError:
             raise
+        except fal_errors.FalError as exc:
+            # One of our own typed failures (a refused key, a video too large, a file that cannot
+            # be written…): one clear line for the person and the log, no traceback; not a bug.
+            log.warning("job %s failed: %s", job_id, exc.message)
+            job = self.jobs.find(job_id)
+            if job is not None and not job.state.is_final:
+                with contextlib.suppress(TransitionError):
+                    self._fail(job, _error_kind(exc), exc.message, retryable=exc.retryable)
         except Exception as exc:  # a bug must show on the job, never kill the engine silently
             log.exception("job %s failed unexpectedly", job_id)
             job = self.jobs.find(job_id)
@@ -481,7 +517,14 @@ class Engine:
         try:
             handle = await client.submit(job.endpoint, job.input)
         except fal_errors.SubmissionOutcomeUnknown as exc:
-            self._move(job, JobState.UNKNOWN_SUBMISSION, detail=exc.message)
+            # Never resent by itself; fal's request id (when it named one) stays with the job.
+            detail = exc.message
+            if exc.request_id:
+                detail = f"{detail} fal request id: {exc.request_id}."
+            job = self._move(
+                job, JobState.UNKNOWN_SUBMISSION, detail=detail, request_id=exc.request_id
+            )
+            self.jobs.add_logs(job, [("WARN", "app", f"Submission unclear: {detail}")])
             return
         except fal_errors.NetworkDown:
             self._move(job, JobState.QUEUED, detail="not sent: the network is down")
@@ -490,7 +533,13 @@ class Engine:
             self._move(job, JobState.QUEUED, detail=e.message)
             self._block_queue(e.message)
             return
-        except (fal_errors.RateLimited, fal_errors.ServiceError) as exc:
+        except fal_errors.FalError as exc:
+            if not (isinstance(exc, fal_errors.RateLimited | fal_errors.ServiceError)
+                    and exc.retryable):  # fmt: skip
+                # fal refused this request itself: nothing was queued, nothing is resent.
+                self._fail(job, _error_kind(exc), exc.message, retryable=exc.retryable)
+                return
+            # fal provably did not take it (429, or 502/503/504 without a request id).
             self._move(job, JobState.QUEUED, detail=f"fal refused the submit: {exc.message}")
             self._waiting[job.id] = _Waiting(
                 f"fal is busy; trying again shortly ({exc.message})",
@@ -516,9 +565,13 @@ class Engine:
         client = self._require_client()
         handle = self._handle(job)
 
+        reported: str | None = None
+
         def on_update(status: Status) -> None:
-            nonlocal job
-            if status.state is State.IN_QUEUE:
+            nonlocal job, reported
+            if status.reported is not None:
+                pass  # a status fal does not have: shown below as it came, the job stays put
+            elif status.state is State.IN_QUEUE:
                 self.events.emit(JobProgress(job.id, "queue", queue_position=status.queue_position))
                 crash_point("in_queue")
             elif status.state is State.IN_PROGRESS and job.state is JobState.IN_QUEUE:
@@ -529,24 +582,40 @@ class Engine:
                     [(line.level or "INFO", line.source, line.message) for line in status.new_logs],
                 )
                 self.events.emit(JobProgress(job.id, "run", message=status.new_logs[-1].message))
+            if status.reported is not None and status.reported != reported:
+                message = f"fal reports status {status.reported}"
+                self.jobs.add_logs(job, [("WARN", "fal", f"{message}; still following the job")])
+                self.events.emit(JobProgress(job.id, "run", message=message))
+            reported = status.reported
 
         try:
             final = await client.follow(handle, on_update)
         except fal_errors.ResultExpired as exc:
             self._fail(self.jobs.get(job.id), "expired", exc.message, retryable=True)
             return
+        except fal_errors.UnreadableAnswer as exc:
+            job = self.jobs.get(job.id)
+            self._fail(job, "unreadable", _still_at_fal(exc.message, job), retryable=True)
+            return
         job = self.jobs.get(job.id)
         self._move(job, JobState.FETCHING, completed_at=self.clock(), detail=final.error)
 
     async def _fetch(self, job: Job) -> None:
         client = self._require_client()
+        handle = self._handle(job)
         try:
-            result = await client.result(self._handle(job))
+            if job.completed_at is None:  # fetched again before its completion was ever seen
+                await client.follow(handle)
+                job = self.jobs.update(job, completed_at=self.clock())
+            result = await client.result(handle)
         except fal_errors.RequestCancelled:
             self._move(job, JobState.CANCELLED, detail="cancelled at fal")
             return
         except fal_errors.NetworkDown:
             raise
+        except fal_errors.UnreadableAnswer as exc:
+            self._fail(job, "unreadable", _still_at_fal(exc.message, job), retryable=True)
+            return
         except fal_errors.FalError as exc:
             retryable = bool(getattr(exc, "retryable", False))
             self._fail(job, _error_kind(exc), exc.message, retryable=retryable)
@@ -755,6 +824,18 @@ def _video_url(result: dict[str, Any]) -> str | None:
     return url if isinstance(url, str) else None
 
 
+# Failures that are fal's final answer for the request: fetching it again changes nothing.
+_FINAL_AT_FAL = frozenset({"validation", "content_policy"})
+
+
+def _still_at_fal(message: str, job: Job) -> str:
+    """A failure message for a job fal accepted: the request is not lost, and how to get it."""
+    return (
+        f"{message} fal still has the request ({job.request_id}): Fetch again asks for it "
+        "without paying again."
+    )
+
+
 def _error_kind(exc: Exception) -> str:
     if isinstance(exc, fal_errors.ContentPolicy):
         return "content_policy"
@@ -764,6 +845,8 @@ def _error_kind(exc: Exception) -> str:
         return "service"
     if isinstance(exc, fal_errors.ResultExpired):
         return "expired"
+    if isinstance(exc, fal_errors.DownloadFailed):
+        return "download"
     return type(exc).__name__
 
 
