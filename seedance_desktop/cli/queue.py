@@ -22,7 +22,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     listing = actions.add_parser("list", help="every job with its state")
     listing.add_argument("--json", action="store_true", help="one JSON array")
     listing.add_argument("--all", action="store_true", help="include finished jobs")
-    for name, text in (("cancel", "cancel a job"), ("retry", "retry a failed or cancelled job")):
+    for name, text in (
+        ("cancel", "cancel a job"),
+        ("retry", "retry a failed or cancelled job (a new, paid request)"),
+        ("fetch-again", "ask fal again for a failed job's request (no new submit, no new charge)"),
+    ):
         action = actions.add_parser(name, help=text)
         action.add_argument("job_id", type=int)
     resolve = actions.add_parser("resolve", help="decide on a job whose submission is unclear")
@@ -80,6 +84,8 @@ async def _run(args: argparse.Namespace) -> int:
                 job = await engine.cancel(args.job_id)
             elif args.action == "retry":
                 job = await engine.retry(args.job_id)
+            elif args.action == "fetch-again":
+                job = await engine.fetch_again(args.job_id)
             else:
                 job = await engine.resolve_unknown(args.job_id, args.decision)
         except KeyError:
