@@ -1,5 +1,6 @@
-"""`seedance-desktop queue fetch-again ID`, for real as a subprocess: a paid job that failed on a
-bad answer is fetched again with no new submit; where it does not apply, a clear line and exit 1."""
+"""The command line for real, as a subprocess, when fal answers badly: a submit answered 408 is
+sent once and reported with fal's request id; `queue fetch-again ID` brings a paid job that failed
+on a bad answer home with no new submit, and where it does not apply says so in one line."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from pathlib import Path
 
 from engine_fixtures import TEST_KEY, quick_shot
 from fal_proxy import Answer, running_proxy
-from test_engine_bad_answers import FINAL, RESULT, make_harness, submits
+from test_engine_bad_answers import FINAL, RESULT, SUBMIT, make_harness, submits
 
 from seedance_desktop.engine.states import JobState
 from seedance_desktop.simulator.runner import SimulatorServer
@@ -60,3 +61,17 @@ async def test_queue_fetch_again_brings_a_failed_paid_job_home_without_a_new_sub
     assert again.stderr.strip() == "Only a failed job can be fetched again."
     missing = cli(home, simulator.url, "queue", "fetch-again", "99")
     assert missing.returncode == 2 and "There is no job 99." in missing.stderr
+
+
+def test_generate_answered_408_sends_once_and_names_fals_request(
+    tmp_path: Path, simulator: SimulatorServer
+) -> None:
+    with running_proxy(simulator.url) as proxy:
+        timeout = Answer(408, b"{}", {"x-fal-request-id": "req-408-cli"})
+        proxy.script("POST", SUBMIT, timeout, repeat=True)
+        shot = ["--prompt", "A fox in snow", "--resolution", "480p", "--duration", "4"]
+        result = cli(tmp_path / "home", proxy.url, "generate", "--mode", "text-to-video", *shot)
+        assert proxy.count("POST", SUBMIT) == 1
+    assert result.returncode == 1
+    assert "fal named it request req-408-cli" in result.stderr
+    assert "Traceback" not in result.stderr
