@@ -251,17 +251,9 @@ class Engine:
         never seen, then its result fetched and downloaded. No new submit and no new charge,
         unlike `retry` (a new, paid request)."""
         job = self.jobs.get(job_id)
-        if job.state is not JobState.FAILED:
-            raise ActionRefused("Only a failed job can be fetched again.")
-        if not job.request_id:
-            raise ActionRefused(
-                "fal never accepted this job, so there is nothing to fetch; Retry sends it again."
-            )
-        if job.error_kind in _FINAL_AT_FAL:
-            raise ActionRefused(
-                "fal's answer for this job is final (the model refused the input); fetching it "
-                "again would give the same answer. Retry sends a new request."
-            )
+        refusal = fetch_again_refusal(job)
+        if refusal is not None:
+            raise ActionRefused(refusal)
         job = self._move(
             job,
             JobState.FETCHING,
@@ -826,6 +818,20 @@ def _video_url(result: dict[str, Any]) -> str | None:
 
 # Failures that are fal's final answer for the request: fetching it again changes nothing.
 _FINAL_AT_FAL = frozenset({"validation", "content_policy"})
+
+
+def fetch_again_refusal(job: Job) -> str | None:
+    """Why "Fetch again" does not apply to `job`, or None when it does (for enabling actions)."""
+    if job.state is not JobState.FAILED:
+        return "Only a failed job can be fetched again."
+    if not job.request_id:
+        return "fal never accepted this job, so there is nothing to fetch; Retry sends it again."
+    if job.error_kind in _FINAL_AT_FAL:
+        return (
+            "fal's answer for this job is final (the model refused the input); fetching it "
+            "again would give the same answer. Retry sends a new request."
+        )
+    return None
 
 
 def _still_at_fal(message: str, job: Job) -> str:
