@@ -180,3 +180,29 @@ async def test_only_http_urls_are_downloaded(client: FalClient, tmp_path: Path) 
         with pytest.raises(UnsafeUrl):
             await client.download(url, tmp_path / "v.mp4")
     assert leftovers(tmp_path) == []
+
+
+@pytest.mark.parametrize("target", ["ftp://files.example/v.mp4", "file:///etc/passwd"])
+async def test_a_redirect_to_another_scheme_is_a_clear_download_failure_not_offline(
+    client: FalClient, cdn: Recorder, tmp_path: Path, target: str
+) -> None:
+    cdn.redirects["/files/odd.mp4"] = target
+    with pytest.raises(DownloadFailed) as info:
+        await client.download(f"{cdn.url}/files/odd.mp4", tmp_path / "v.mp4")
+    scheme = target.split(":")[0]
+    assert f"redirects to an unsupported address ({scheme})" in str(info.value)
+    assert not info.value.retryable
+    assert len(cdn.headers_seen()) == 1, "asked once: the same link leads to the same place"
+    assert leftovers(tmp_path) == []
+
+
+async def test_a_redirect_keeps_the_range_of_a_resumed_download(
+    client: FalClient, cdn: Recorder, tmp_path: Path
+) -> None:
+    with running_recorder() as other:
+        other.files["/elsewhere.mp4"] = DATA
+        other.truncate_next = 1
+        cdn.redirects["/files/moved.mp4"] = f"{other.url}/elsewhere.mp4"
+        await client.download(f"{cdn.url}/files/moved.mp4", tmp_path / "v.mp4")
+        assert (tmp_path / "v.mp4").read_bytes() == DATA
+        assert [h.get("range") for h in other.headers_seen()][1:] == [f"bytes={len(DATA) // 2}-"]

@@ -114,9 +114,7 @@ def test_user_request_timeout_is_not_retried() -> None:
 def test_submit_is_resent_only_when_fal_provably_refused_it() -> None:
     bare = httpx.Headers()
     with_id = httpx.Headers({"x-fal-request-id": "abc"})
-    assert submit_status_is_retryable(429, bare)
-    assert submit_status_is_retryable(429, with_id)
-    for status in (502, 503, 504):
+    for status in (429, 502, 503, 504):
         assert submit_status_is_retryable(status, bare)
         assert not submit_status_is_retryable(status, with_id)
     for status in (500, 400, 401, 403, 408, 409, 422):
@@ -507,9 +505,39 @@ def test_status_parsing() -> None:
     )
     assert done.completed and done.failed and done.metrics == {"inference_time": 1.5}
     assert done.logs == (LogLine("hi", "INFO", "user", "t"),)
-    assert Status.from_json({"status": "SOMETHING_NEW"}).state is State.IN_PROGRESS
+    new = Status.from_json({"status": "SOMETHING_NEW"})
+    assert new.state is State.IN_PROGRESS and new.reported == "SOMETHING_NEW"
+    assert done.reported is None and queued.reported is None
     with pytest.raises(UnexpectedResponse):
         Status.from_json({"nope": 1})
+
+
+def test_server_text_in_a_status_is_made_printable() -> None:
+    status = Status.from_json(
+        {
+            "status": "\x1b[31mHALTED\x1b[0m\x07",
+            "logs": [
+                {"message": "\x1b[1mbold\x1b[0m\nnext", "level": "IN\x00FO", "source": "u\x9b"}
+            ],
+            "error": "bad\x1b]0;title\x07 thing",
+            "error_type": "runner\x07_disconnected\n",
+        }
+    )
+    assert status.reported == "HALTED"
+    assert status.logs == (LogLine("bold\nnext", "INFO", "u", None),)
+    assert status.error == "bad thing" and status.error_type == "runner_disconnected"
+
+
+def test_server_text_in_error_answers_is_made_printable() -> None:
+    error = error_for_response(
+        503, httpx.Headers({"X-Fal-Error-Type": "\x1b[2Jwiped"}), {"detail": "down\x1b[31m now"}
+    )
+    assert isinstance(error, ServiceError)
+    assert error.error_type == "wiped" and error.message.endswith("down now")
+    invalid = error_for_response(
+        422, httpx.Headers(), {"detail": [{"loc": ["body", "prompt"], "msg": "\x9b2Jtoo long"}]}
+    )
+    assert isinstance(invalid, ValidationFailed) and invalid.details[0].msg == "too long"
 
 
 def test_log_book_handles_cumulative_and_partial_lists() -> None:

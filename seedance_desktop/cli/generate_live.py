@@ -159,9 +159,10 @@ def _report(job: Job, out: Path | None) -> int:
         print(f"Done: seed {job.seed}, cost {cost}.", file=sys.stderr)
         return EXIT_OK
     if job.state is JobState.UNKNOWN_SUBMISSION:
+        named = f" (fal named it request {job.request_id})" if job.request_id else ""
         print(
-            "The submission's outcome is unknown: fal may or may not have received it. See "
-            "`seedance-desktop queue list`, then `queue resolve ID resubmit|drop`.",
+            f"The submission's outcome is unknown: fal may or may not have received it{named}. "
+            "See `seedance-desktop queue list`, then `queue resolve ID resubmit|drop`.",
             file=sys.stderr,
         )
         return EXIT_FAILED

@@ -23,6 +23,33 @@ class JobAction(StrEnum):
     REMOVE = "remove"
 
 
+class ErrorKind(StrEnum):
+    """Why a job failed, as kept in its row (the words for the person are its `error`)."""
+
+    VALIDATION = "validation"  # the model refused the input: fal's answer is final
+    CONTENT_POLICY = "content_policy"  # likewise final
+    SERVICE = "service"  # fal's infrastructure failed the request
+    REFUSED = "refused"  # fal refused the request itself (a bad key, a 400/404/409…)
+    EXPIRED = "expired"  # fal no longer has the result or the upload
+    UNREADABLE = "unreadable"  # fal's answers could not be read, again and again
+    DOWNLOAD = "download"  # the result link could not be followed
+    LOCAL = "local"  # the video could not be saved on this computer
+    REFERENCE = "reference"  # a reference file is gone from the store
+    BROKEN_VIDEO = "broken_video"  # the downloaded video cannot be read
+    INTERNAL = "internal"  # a bug: the log has the traceback
+    OTHER = "other"  # anything older versions wrote
+
+    @classmethod
+    def of(cls, value: str | None) -> ErrorKind | None:
+        """The kind kept in a row (unknown words, from older versions, are OTHER)."""
+        if value is None:
+            return None
+        try:
+            return cls(value)
+        except ValueError:
+            return cls.OTHER
+
+
 class Resolution(StrEnum):
     """The person's decision on a submission whose outcome is unclear."""
 
@@ -39,6 +66,9 @@ class ActionSubject(Protocol):
     @property
     def request_id(self) -> str | None: ...
 
+    @property
+    def error_kind(self) -> ErrorKind | None: ...
+
 
 @dataclass(frozen=True)
 class ActionSpec:
@@ -48,12 +78,32 @@ class ActionSpec:
     states: frozenset[JobState]
     refused: str  # why it does not apply, for the engine's refusal
     needs_request: bool = False  # only where fal holds (or held) a request for the job
+    not_after: frozenset[ErrorKind] = frozenset()  # failures after which it cannot help
     confirm: str | None = None  # asked first where the action may cost money
 
     def applies(self, job: ActionSubject) -> bool:
-        return job.state in self.states and (job.request_id is not None or not self.needs_request)
+        return self.refusal(job) is None
+
+    def refusal(self, job: ActionSubject) -> str | None:
+        """Why the action does not apply to `job`, or None when it does."""
+        if job.state not in self.states:
+            return self.refused
+        if self.needs_request and job.request_id is None:
+            return _NEEDS_REQUEST.get(self.action, self.refused)
+        if job.error_kind in self.not_after:
+            return _FINAL_ANSWER
+        return None
 
 
+_FINAL_ANSWER = (
+    "fal's answer for this job is final (the model refused the input); fetching it again would "
+    "give the same answer. Retry sends a new request."
+)
+_NEEDS_REQUEST = {
+    JobAction.FETCH_AGAIN: (
+        "fal never accepted this job, so there is nothing to fetch; Retry sends it again."
+    ),
+}
 _AT_FAL_WARNING = (
     "fal is already working on it: it may finish anyway and still be billed. Ask fal to cancel?"
 )
@@ -91,8 +141,9 @@ ACTIONS: dict[JobAction, ActionSpec] = {
             "ask fal again for the result of the request it already has: no new submit, no new "
             "charge",
             frozenset({JobState.FAILED}),
-            "Only a failed job that fal accepted can be fetched again.",
+            "Only a failed job can be fetched again.",
             needs_request=True,
+            not_after=frozenset({ErrorKind.VALIDATION, ErrorKind.CONTENT_POLICY}),
         ),
         ActionSpec(
             JobAction.RESUBMIT,
@@ -128,11 +179,11 @@ def available(job: ActionSubject, actions: Iterable[JobAction] = JobAction) -> l
     return [action for action in actions if ACTIONS[action].applies(job)]
 
 
-def refusal(action: JobAction, state: JobState) -> str:
-    """Why `action` does not apply to a job in `state`, in words for the person."""
-    if action is JobAction.CANCEL and state in (JobState.FETCHING, JobState.DOWNLOADING):
+def refusal(action: JobAction, job: ActionSubject) -> str | None:
+    """Why `action` does not apply to `job`, in words for the person; None when it does."""
+    if action is JobAction.CANCEL and job.state in (JobState.FETCHING, JobState.DOWNLOADING):
         return "fal has already made this video; it is being saved to the library."
-    return ACTIONS[action].refused
+    return ACTIONS[action].refusal(job)
 
 
 def confirmation(action: JobAction, job: ActionSubject) -> str | None:

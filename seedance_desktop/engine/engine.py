@@ -30,8 +30,8 @@ from seedance_desktop.domain.shot import Shot, build_input, replace_references, 
 from seedance_desktop.domain.validation import Problem
 from seedance_desktop.engine import waits
 from seedance_desktop.engine.actions import (
-    ACTIONS,
     RESOLUTION_ACTIONS,
+    ErrorKind,
     JobAction,
     Resolution,
     refusal,
@@ -99,8 +99,9 @@ class ActionRefused(Exception):
 
 def require(action: JobAction, job: Job) -> None:
     """Refuse `action` (ActionRefused) unless the actions table allows it for `job`."""
-    if not ACTIONS[action].applies(job):
-        raise ActionRefused(refusal(action, job.state))
+    refused = refusal(action, job)
+    if refused is not None:
+        raise ActionRefused(refused)
 
 
 @dataclass
@@ -298,6 +299,24 @@ class Engine:
         self._kick()
         return job
 
+    async def fetch_again(self, job_id: int) -> Job:
+        """Ask fal again for a failed job's request: followed to its end if its completion was
+        never seen, then its result fetched and downloaded. No new submit and no new charge,
+        unlike `retry` (a new, paid request)."""
+        job = self.jobs.get(job_id)
+        require(JobAction.FETCH_AGAIN, job)
+        job = self._move(
+            job,
+            JobState.FETCHING,
+            detail=f"fetch again: the same request at fal ({job.request_id}), nothing paid twice",
+            error=None,
+            error_kind=None,
+            retryable=None,
+            finished_at=None,
+        )
+        self._kick()
+        return job
+
     async def resolve_unknown(self, job_id: int, decision: Resolution) -> Job:
         """The person's decision on an unknown submission: resubmit or drop."""
         decision = Resolution(decision)  # also from plain words (the command line's)
@@ -478,12 +497,22 @@ class Engine:
                     self.connectivity.report_success()
         except asyncio.CancelledError:
             raise
+        except fal_errors.FalError as exc:
+            # One of our own typed failures (a refused key, a video too large, a file that cannot
+            # be written…): one clear line for the person and the log, no traceback; not a bug.
+            log.warning("job %s failed: %s", job_id, exc.message)
+            job = self.jobs.find(job_id)
+            if job is not None and not job.state.is_final:
+                with contextlib.suppress(TransitionError):
+                    self._fail(job, _error_kind(exc), exc.message, retryable=exc.retryable)
         except Exception as exc:  # a bug must show on the job, never kill the engine silently
             log.exception("job %s failed unexpectedly", job_id)
             job = self.jobs.find(job_id)
             if job is not None and not job.state.is_final:
                 with contextlib.suppress(TransitionError):
-                    self._fail(job, "internal", f"Unexpected problem: {exc}", retryable=True)
+                    self._fail(
+                        job, ErrorKind.INTERNAL, f"Unexpected problem: {exc}", retryable=True
+                    )
         finally:
             if self._tasks.get(job_id) is asyncio.current_task():
                 del self._tasks[job_id]
@@ -516,7 +545,7 @@ class Engine:
             if blob is None or not blob.path.exists():
                 self._fail(
                     job,
-                    "reference",
+                    ErrorKind.REFERENCE,
                     f"{Path(ref).name} is missing from the reference store; add the file again.",
                     retryable=False,
                 )
@@ -547,7 +576,14 @@ class Engine:
         try:
             handle = await client.submit(job.endpoint, job.input)
         except fal_errors.SubmissionOutcomeUnknown as exc:
-            self._move(job, JobState.UNKNOWN_SUBMISSION, detail=exc.message)
+            # Never resent by itself; fal's request id (when it named one) stays with the job.
+            detail = exc.message
+            if exc.request_id:
+                detail = f"{detail} fal request id: {exc.request_id}."
+            job = self._move(
+                job, JobState.UNKNOWN_SUBMISSION, detail=detail, request_id=exc.request_id
+            )
+            self.jobs.add_logs(job, [("WARN", "app", f"Submission unclear: {detail}")])
             return
         except fal_errors.NetworkDown:
             self._move(job, JobState.QUEUED, detail="not sent: the network is down")
@@ -556,7 +592,13 @@ class Engine:
             self._move(job, JobState.QUEUED, detail=e.message)
             self._block_queue(e.message)
             return
-        except (fal_errors.RateLimited, fal_errors.ServiceError) as exc:
+        except fal_errors.FalError as exc:
+            if not (isinstance(exc, fal_errors.RateLimited | fal_errors.ServiceError)
+                    and exc.retryable):  # fmt: skip
+                # fal refused this request itself: nothing was queued, nothing is resent.
+                self._fail(job, _error_kind(exc), exc.message, retryable=exc.retryable)
+                return
+            # fal provably did not take it (429, or 502/503/504 without a request id).
             self._move(job, JobState.QUEUED, detail=f"fal refused the submit: {exc.message}")
             self._waiting[job.id] = _Waiting(
                 Wait(WaitKind.BACKING_OFF, f"fal is busy; trying again shortly ({exc.message})"),
@@ -582,9 +624,13 @@ class Engine:
         client = self._require_client()
         handle = self._handle(job)
 
+        reported: str | None = None
+
         def on_update(status: Status) -> None:
-            nonlocal job
-            if status.state is State.IN_QUEUE:
+            nonlocal job, reported
+            if status.reported is not None:
+                pass  # a status fal does not have: shown below as it came, the job stays put
+            elif status.state is State.IN_QUEUE:
                 self.events.emit(
                     JobProgress(job.id, ProgressPhase.QUEUE, queue_position=status.queue_position)
                 )
@@ -599,24 +645,40 @@ class Engine:
                 self.events.emit(
                     JobProgress(job.id, ProgressPhase.RUN, message=status.new_logs[-1].message)
                 )
+            if status.reported is not None and status.reported != reported:
+                message = f"fal reports status {status.reported}"
+                self.jobs.add_logs(job, [("WARN", "fal", f"{message}; still following the job")])
+                self.events.emit(JobProgress(job.id, ProgressPhase.RUN, message=message))
+            reported = status.reported
 
         try:
             final = await client.follow(handle, on_update)
         except fal_errors.ResultExpired as exc:
-            self._fail(self.jobs.get(job.id), "expired", exc.message, retryable=True)
+            self._fail(self.jobs.get(job.id), ErrorKind.EXPIRED, exc.message, retryable=True)
+            return
+        except fal_errors.UnreadableAnswer as exc:
+            job = self.jobs.get(job.id)
+            self._fail(job, ErrorKind.UNREADABLE, _still_at_fal(exc.message, job), retryable=True)
             return
         job = self.jobs.get(job.id)
         self._move(job, JobState.FETCHING, completed_at=self.clock(), detail=final.error)
 
     async def _fetch(self, job: Job) -> None:
         client = self._require_client()
+        handle = self._handle(job)
         try:
-            result = await client.result(self._handle(job))
+            if job.completed_at is None:  # fetched again before its completion was ever seen
+                await client.follow(handle)
+                job = self.jobs.update(job, completed_at=self.clock())
+            result = await client.result(handle)
         except fal_errors.RequestCancelled:
             self._move(job, JobState.CANCELLED, detail="cancelled at fal")
             return
         except fal_errors.NetworkDown:
             raise
+        except fal_errors.UnreadableAnswer as exc:
+            self._fail(job, ErrorKind.UNREADABLE, _still_at_fal(exc.message, job), retryable=True)
+            return
         except fal_errors.FalError as exc:
             retryable = bool(getattr(exc, "retryable", False))
             self._fail(job, _error_kind(exc), exc.message, retryable=retryable)
@@ -643,17 +705,17 @@ class Engine:
                     )
             except (fal_errors.LocalFileError, OSError) as exc:
                 message = getattr(exc, "message", None) or f"Could not save the video: {exc}"
-                self._fail(job, "local", message, retryable=True)
+                self._fail(job, ErrorKind.LOCAL, message, retryable=True)
                 return
             except fal_errors.ResultExpired as exc:
-                self._fail(job, "expired", exc.message, retryable=False)
+                self._fail(job, ErrorKind.EXPIRED, exc.message, retryable=False)
                 return
             info = await self._blocking(probe, target)
         if not isinstance(info, MediaInfo):
             target.unlink(missing_ok=True)
             self._fail(
                 job,
-                "unexpected",
+                ErrorKind.BROKEN_VIDEO,
                 f"The downloaded video is not readable: {info.message}",
                 retryable=True,
             )
@@ -758,7 +820,7 @@ class Engine:
     def _changed(self, job: Job) -> None:
         self.events.emit(JobChanged(job))
 
-    def _fail(self, job: Job, kind: str, message: str, *, retryable: bool) -> None:
+    def _fail(self, job: Job, kind: ErrorKind, message: str, *, retryable: bool) -> None:
         self._move(
             job,
             JobState.FAILED,
@@ -837,16 +899,31 @@ def _video_url(result: dict[str, Any]) -> str | None:
     return url if isinstance(url, str) else None
 
 
-def _error_kind(exc: Exception) -> str:
-    if isinstance(exc, fal_errors.ContentPolicy):
-        return "content_policy"
-    if isinstance(exc, fal_errors.ValidationFailed):
-        return "validation"
-    if isinstance(exc, fal_errors.ServiceError):
-        return "service"
-    if isinstance(exc, fal_errors.ResultExpired):
-        return "expired"
-    return type(exc).__name__
+# Failures that are fal's final answer for the request: fetching it again changes nothing.
+def _still_at_fal(message: str, job: Job) -> str:
+    """A failure message for a job fal accepted: the request is not lost, and how to get it."""
+    return (
+        f"{message} fal still has the request ({job.request_id}): Fetch again asks for it "
+        "without paying again."
+    )
+
+
+_ERROR_KINDS: tuple[tuple[type[fal_errors.FalError], ErrorKind], ...] = (
+    (fal_errors.ContentPolicy, ErrorKind.CONTENT_POLICY),
+    (fal_errors.ValidationFailed, ErrorKind.VALIDATION),
+    (fal_errors.ServiceError, ErrorKind.SERVICE),
+    (fal_errors.ResultExpired, ErrorKind.EXPIRED),
+    (fal_errors.DownloadFailed, ErrorKind.DOWNLOAD),
+    (fal_errors.UnreadableAnswer, ErrorKind.UNREADABLE),
+    (fal_errors.LocalFileError, ErrorKind.LOCAL),
+)
+
+
+def _error_kind(exc: Exception) -> ErrorKind:
+    for error_type, kind in _ERROR_KINDS:
+        if isinstance(exc, error_type):
+            return kind
+    return ErrorKind.REFUSED if isinstance(exc, fal_errors.FalError) else ErrorKind.INTERNAL
 
 
 def _reference_video_seconds(shot: Shot) -> float:

@@ -11,6 +11,7 @@ from typing import Any
 
 from seedance_desktop.domain.pricing import Estimate
 from seedance_desktop.domain.shot import Shot, shot_from_json, shot_to_json
+from seedance_desktop.engine.actions import ErrorKind
 from seedance_desktop.engine.database import Database
 from seedance_desktop.engine.states import JobState, can_move
 
@@ -41,7 +42,7 @@ class Job:
     seed: int | None
     result: dict[str, Any] | None
     error: str | None
-    error_kind: str | None
+    error_kind: ErrorKind | None
     retryable: bool | None
     cancel_requested: bool
     result_path: str | None
@@ -91,7 +92,7 @@ class Job:
             seed=row["seed"],
             result=json.loads(row["result_json"]) if row["result_json"] else None,
             error=row["error"],
-            error_kind=row["error_kind"],
+            error_kind=ErrorKind.of(row["error_kind"]),
             retryable=None if row["retryable"] is None else bool(row["retryable"]),
             cancel_requested=bool(row["cancel_requested"]),
             result_path=row["result_path"],

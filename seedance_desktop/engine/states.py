@@ -79,8 +79,9 @@ TRANSITIONS: dict[JobState, frozenset[JobState]] = {
         {JobState.QUEUED, JobState.CANCELLED, JobState.IN_QUEUE}
     ),
     # A retry is a new attempt from the queue; or, when fal already made the video, only the
-    # download again (nothing is paid twice).
-    JobState.FAILED: frozenset({JobState.QUEUED, JobState.DOWNLOADING}),
+    # download again (nothing is paid twice). "Fetch again" asks fal for the same request's
+    # result (no new submit, no new charge).
+    JobState.FAILED: frozenset({JobState.QUEUED, JobState.DOWNLOADING, JobState.FETCHING}),
     JobState.CANCELLED: frozenset({JobState.QUEUED}),
     JobState.DONE: frozenset(),
 }

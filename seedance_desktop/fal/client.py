@@ -16,10 +16,12 @@ from contextlib import aclosing
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from pathlib import Path
+from typing import TypeVar
 
 import httpx
 
 from seedance_desktop import __version__
+from seedance_desktop.domain.text import printable
 from seedance_desktop.fal.config import FalConfig, origin_of
 from seedance_desktop.fal.download import ProgressCallback, download_file
 from seedance_desktop.fal.errors import (
@@ -29,24 +31,28 @@ from seedance_desktop.fal.errors import (
     InvalidKey,
     SubmissionOutcomeUnknown,
     UnexpectedResponse,
+    UnreadableAnswer,
     UnsafeUrl,
     error_for_response,
     parse_body,
+    submit_refusal,
 )
 from seedance_desktop.fal.retry import (
     CallKind,
     RetryPolicy,
+    SubmitOutcome,
     network_error,
     parse_retry_after,
     send_once,
     send_with_retry,
-    submit_status_is_retryable,
+    submit_outcome,
 )
 from seedance_desktop.fal.sse import SSEParser
 from seedance_desktop.fal.storage import Uploader
 from seedance_desktop.preload import preload_transport
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 _SEGMENT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$")
@@ -123,14 +129,14 @@ class LogLine:
     @classmethod
     def from_json(cls, item: object) -> LogLine:
         if not isinstance(item, Mapping):
-            return cls(message=str(item))
+            return cls(message=printable(str(item)))
 
         def text(key: str) -> str | None:
             value = item.get(key)
-            return None if value is None else str(value)
+            return None if value is None else printable(str(value), keep_newlines=False)
 
         return cls(
-            message=str(item.get("message") or ""),
+            message=printable(str(item.get("message") or "")),
             level=text("level"),
             source=text("source"),
             timestamp=text("timestamp"),
@@ -153,6 +159,9 @@ class Status:
     error: str | None = None
     error_type: str | None = None
     new_logs: tuple[LogLine, ...] = ()
+    # A status value fal does not have (only three exist), as it came: the request is taken to be
+    # still running, and the value is shown to the person.
+    reported: str | None = None
 
     @property
     def completed(self) -> bool:
@@ -165,12 +174,14 @@ class Status:
     @classmethod
     def from_json(cls, data: object) -> Status:
         if not isinstance(data, Mapping) or not isinstance(data.get("status"), str):
-            raise UnexpectedResponse("fal sent a status this app does not understand.")
+            raise UnreadableAnswer("fal sent a status answer this app cannot read.")
+        reported: str | None = None
         try:
             state = State(data["status"])
         except ValueError:
             # Only three states exist; anything new is treated as "still running", not as final.
             state = State.IN_PROGRESS
+            reported = _short_text(str(data["status"])) or "(empty)"
         position = data.get("queue_position")
         raw_logs = data.get("logs")
         metrics = data.get("metrics")
@@ -182,8 +193,9 @@ class Status:
             if isinstance(raw_logs, list)
             else (),
             metrics=dict(metrics) if isinstance(metrics, Mapping) else {},
-            error=None if error is None else str(error),
-            error_type=None if error_type is None else str(error_type),
+            error=None if error is None else printable(str(error)),
+            error_type=None if error_type is None else _short_text(str(error_type)),
+            reported=reported,
         )
 
 
@@ -197,7 +209,7 @@ class FalFile:
     @classmethod
     def from_json(cls, data: object) -> FalFile:
         if not isinstance(data, Mapping) or not isinstance(data.get("url"), str):
-            raise UnexpectedResponse("The result has no file URL.")
+            raise UnreadableAnswer("fal's result has no video link.")
         url = str(data["url"])
         try:
             origin_of(url)
@@ -365,28 +377,34 @@ class FalClient:
         response = await send_with_retry(
             self.http, self.retry, CallKind.SUBMIT, build, what="submit"
         )
-        request_id = response.headers.get("x-fal-request-id")
-        if response.is_success:
-            handle = self._handle_from(model_id, parse_body(response.content))
+        request_id = _request_id_header(response)
+        status = response.status_code
+        outcome = submit_outcome(status, response.headers)
+        if outcome is SubmitOutcome.ACCEPTED:
+            answer = parse_body(response.content)
+            handle = self._handle_from(model_id, answer)
             if handle is None:
                 raise SubmissionOutcomeUnknown(
-                    "fal accepted the request but its answer could not be read. Check your fal "
-                    "dashboard before submitting again.",
-                    request_id=request_id,
+                    f"fal answered HTTP {status} but its answer could not be read, so it is "
+                    "unknown whether it accepted the request. Check your fal dashboard before "
+                    "submitting again.",
+                    status=status,
+                    request_id=request_id or _request_id_in(answer),
                 )
             log.info("fal submit %s: request %s", model_id, handle.request_id)
             return handle
-        if response.status_code >= 500 and not submit_status_is_retryable(
-            response.status_code, response.headers
-        ):
+        if outcome is SubmitOutcome.UNCLEAR:
             raise SubmissionOutcomeUnknown(
-                f"fal answered HTTP {response.status_code} after receiving the request, so it is "
-                "unknown whether it was accepted. Check your fal dashboard before submitting "
-                "again.",
-                status=response.status_code,
+                f"fal answered HTTP {status} after receiving the request, so it is unknown "
+                "whether it was accepted. Check your fal dashboard before submitting again.",
+                status=status,
                 request_id=request_id,
             )
-        raise _error(response, request_id)
+        if outcome is SubmitOutcome.REFUSED:
+            raise submit_refusal(
+                status, response.headers, parse_body(response.content), request_id=request_id
+            )
+        raise _error(response, request_id)  # RESEND, and the resends ran out: still not taken
 
     def _handle_from(self, model_id: str, body: object) -> Handle | None:
         if not isinstance(body, Mapping) or not isinstance(body.get("request_id"), str):
@@ -412,7 +430,33 @@ class FalClient:
 
     # --- status ------------------------------------------------------------------------------
 
+    async def _readable(self, what: str, ask: Callable[[], Awaitable[T]]) -> T:
+        """`ask()`, asked again while its answer cannot be read: a paid request is never given up
+        over one garbled answer. Raises UnreadableAnswer after `unreadable_attempts`."""
+        delay = self.config.poll_interval_s
+        attempt = 1
+        while True:
+            try:
+                return await ask()
+            except UnreadableAnswer:
+                if attempt >= self.config.unreadable_attempts:
+                    raise
+            log.info(
+                "fal %s: unreadable answer, asking again (%d/%d) in %.1f s",
+                what,
+                attempt,
+                self.config.unreadable_attempts - 1,
+                delay,
+            )
+            await self.retry.sleep(delay)
+            delay = min(delay * 2, self.config.poll_max_interval_s)
+            attempt += 1
+
     async def status(self, handle: Handle, *, logs: bool = True) -> Status:
+        """The request's status; an unreadable answer is asked for again (see `_readable`)."""
+        return await self._readable("status", lambda: self._status_once(handle, logs))
+
+    async def _status_once(self, handle: Handle, logs: bool) -> Status:
         response = await self._call(
             "GET",
             handle.status_url,
@@ -515,8 +559,8 @@ class FalClient:
             changed = (
                 previous is None
                 or new
-                or (previous.state, previous.queue_position)
-                != (merged.state, merged.queue_position)
+                or (previous.state, previous.queue_position, previous.reported)
+                != (merged.state, merged.queue_position, merged.reported)
                 or merged.completed
             )
             if changed and on_update is not None:
@@ -564,7 +608,11 @@ class FalClient:
     # --- result and cancel -------------------------------------------------------------------
 
     async def result_json(self, handle: Handle) -> dict[str, object]:
-        """The model's output; a failed request raises its typed error (422, 503, 499, …)."""
+        """The model's output; a failed request raises its typed error (422, 503, 499, …).
+        An unreadable answer is asked for again (see `_readable`)."""
+        return await self._readable("result", lambda: self._result_once(handle))
+
+    async def _result_once(self, handle: Handle) -> dict[str, object]:
         response = await self._call(
             "GET",
             handle.response_url,
@@ -577,11 +625,16 @@ class FalClient:
             raise _error(response, handle.request_id)
         body = parse_body(response.content)
         if not isinstance(body, dict):
-            raise UnexpectedResponse("fal sent a result this app does not understand.")
+            raise UnreadableAnswer("fal sent a result answer this app cannot read.")
         return body
 
     async def result(self, handle: Handle) -> VideoResult:
-        return VideoResult.from_json(await self.result_json(handle))
+        """The video result; an answer without a usable video link is asked for again too."""
+
+        async def ask() -> VideoResult:
+            return VideoResult.from_json(await self._result_once(handle))
+
+        return await self._readable("result", ask)
 
     async def cancel(self, handle: Handle) -> CancelOutcome:
         """Ask fal to cancel. REQUESTED means the job may still complete (and be billed)."""
@@ -647,11 +700,28 @@ def _host(url: str) -> str | None:
         return None
 
 
+def _short_text(text: str, limit: int = 60) -> str:
+    """One short printable line of server text (a status value, an error key)."""
+    text = " ".join(printable(text, keep_newlines=False).split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def _status_event(data: str) -> Status | None:
     try:
         return Status.from_json(json.loads(data))
     except (ValueError, UnexpectedResponse):
         return None
+
+
+def _request_id_header(response: httpx.Response) -> str | None:
+    value = response.headers.get("x-fal-request-id")
+    return printable(value, keep_newlines=False).strip() or None if value else None
+
+
+def _request_id_in(body: object) -> str | None:
+    """A request id in a submit answer that was otherwise unreadable, if it looks like one."""
+    value = body.get("request_id") if isinstance(body, Mapping) else None
+    return value if isinstance(value, str) and _REQUEST_ID.match(value) else None
 
 
 def _error(response: httpx.Response, request_id: str | None) -> FalError:

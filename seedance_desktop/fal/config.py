@@ -129,6 +129,9 @@ class FalConfig:
     poll_interval_s: float = 2.0
     poll_max_interval_s: float = 10.0
     use_stream: bool = True
+    # A status or result answer that cannot be read is asked for again this many times in all,
+    # poll_interval_s apart and doubling up to poll_max_interval_s, before it counts as an error.
+    unreadable_attempts: int = 5
     trust_env: bool = True  # honour HTTPS_PROXY / SSL_CERT_FILE from the environment
 
     def __post_init__(self) -> None:

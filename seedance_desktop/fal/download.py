@@ -23,6 +23,7 @@ from typing import BinaryIO
 
 import httpx
 
+from seedance_desktop.domain.text import printable
 from seedance_desktop.fal.config import origin_of
 from seedance_desktop.fal.errors import (
     DiskFull,
@@ -50,6 +51,7 @@ WRITE_BUFFER_BYTES = 1024 * 1024
 # fsync has little left to wait for (about 90 ms of a 200 MB download otherwise).
 WRITEBACK_EVERY_BYTES = 8 * 1024 * 1024
 MAX_NAME_BYTES = 200
+MAX_REDIRECTS = 10
 _FORBIDDEN = re.compile(r'[\x00-\x1f\x7f<>:"/\\|?*]')
 _WINDOWS_RESERVED = frozenset(
     {"CON", "PRN", "AUX", "NUL"}
@@ -252,14 +254,7 @@ async def _fetch(
         headers = {"Accept-Encoding": "identity"}
         if done:
             headers["Range"] = f"bytes={done}-"
-
-        def build(headers: dict[str, str] = headers) -> httpx.Request:
-            return http.build_request("GET", url, headers=headers)
-
-        response = await send_with_retry(
-            http, policy, CallKind.IDEMPOTENT, build, what="download", stream=True,
-            follow_redirects=True,
-        )  # fmt: skip
+        response = await _get_following_redirects(http, policy, url, headers)
         try:
             before = done
             done, finished = await _receive(
@@ -273,6 +268,37 @@ async def _fetch(
         if stalls >= policy.max_attempts:
             raise DownloadFailed("The download kept failing. Try again later.")
         await policy.sleep(policy.delay_s(max(1, stalls)))
+
+
+async def _get_following_redirects(
+    http: httpx.AsyncClient, policy: RetryPolicy, url: str, headers: dict[str, str]
+) -> httpx.Response:
+    """GET `url` (streamed), following redirects here rather than in httpx, so that a link that
+    leads to a scheme other than http(s) is this download's clear failure: httpx would raise a
+    transport error for it, which reads as "offline" and is retried for ever."""
+    for _ in range(MAX_REDIRECTS + 1):
+
+        def build(target: str = url) -> httpx.Request:
+            return http.build_request("GET", target, headers=headers)
+
+        response = await send_with_retry(
+            http, policy, CallKind.IDEMPOTENT, build, what="download", stream=True
+        )
+        following = response.next_request
+        if following is None:
+            return response
+        await response.aclose()
+        scheme = following.url.scheme
+        if scheme not in ("http", "https"):
+            shown = printable(scheme, keep_newlines=False)[:20] or "no scheme"
+            failure = DownloadFailed(
+                f"fal's result link redirects to an unsupported address ({shown}); the video "
+                "could not be downloaded."
+            )
+            failure.retryable = False  # the same link will lead to the same place
+            raise failure
+        url = str(following.url)
+    raise DownloadFailed("fal's result link redirects too many times; the video was not fetched.")
 
 
 async def _receive(

@@ -12,11 +12,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import ClassVar
 
+from seedance_desktop.domain.text import printable
+
 _MAX_TEXT = 300
 
 
 def _short(text: str, limit: int = _MAX_TEXT) -> str:
-    text = " ".join(text.split())
+    """One printable line: messages often carry fal's own words (see domain.text.printable)."""
+    text = " ".join(printable(text, keep_newlines=False).split())
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
@@ -85,8 +88,8 @@ class ErrorDetail:
         url = item.get("url")
         return cls(
             loc=loc,
-            msg=str(item.get("msg") or ""),
-            type=str(item.get("type") or ""),
+            msg=_short(str(item.get("msg") or "")),
+            type=_short(str(item.get("type") or ""), 80),
             url=url if isinstance(url, str) else None,
             ctx=ctx if isinstance(ctx, Mapping) else None,
             input=item.get("input"),
@@ -186,6 +189,13 @@ class SubmissionOutcomeUnknown(FalError):
     )
 
 
+class RequestRefused(FalError):
+    """fal answered a submit with a refusal of the request itself (400, 404, 409, …): it was not
+    queued, and sending the same request again would be refused the same way."""
+
+    default_message = "fal refused the request."
+
+
 class UnsafeUrl(FalError):
     """A URL from a response points at an origin the key must not go to (or is not http(s))."""
 
@@ -200,6 +210,13 @@ class UnsafeUrl(FalError):
 
 class UnexpectedResponse(FalError):
     default_message = "fal gave an answer this app does not understand."
+
+
+class UnreadableAnswer(UnexpectedResponse):
+    """A status or result answer that cannot be read (not JSON, or not the expected shape). The
+    next answer may well be fine: the client asks again a few times before raising this."""
+
+    default_message = "fal's answer could not be read."
 
 
 class DownloadFailed(FalError):
@@ -225,12 +242,36 @@ def _detail_text(body: object) -> str | None:
     return None
 
 
+def submit_refusal(
+    status: int, headers: Mapping[str, str], body: object, *, request_id: str | None = None
+) -> FalError:
+    """The typed error for a submit fal refused outright (see retry.submit_outcome)."""
+    if status in (401, 403, 422):
+        return error_for_response(status, headers, body, request_id=request_id)
+    detail = _detail_text(body)
+    if status == 504:  # the caller's own start deadline passed before the request could start
+        return ServiceError(
+            "fal could not start the request before its start deadline; it did not run."
+            + (f" {detail}" if detail else ""),
+            retryable=False,
+            error_type=_error_type(headers, body),
+            status=status,
+            request_id=request_id,
+        )
+    what = "this model" if status == 404 else "the request"
+    return RequestRefused(
+        f"fal refused {what} (HTTP {status})." + (f" {detail}" if detail else ""),
+        status=status,
+        request_id=request_id,
+    )
+
+
 def _error_type(headers: Mapping[str, str], body: object) -> str | None:
     value = headers.get("x-fal-error-type")
     if value:
-        return value
+        return _short(value, 80)
     if isinstance(body, Mapping) and isinstance(body.get("error_type"), str):
-        return str(body["error_type"])
+        return _short(str(body["error_type"]), 80)
     return None
 
 

@@ -9,8 +9,11 @@ Two kinds of call:
   nothing (it answers "already completed"/"not found" at worst), and a lost cancel is worse.
   Uploads are free and create a new file each time, so they are retried too.
 - SUBMIT (costs money): resent only when it provably never reached fal (no connection was made)
-  or fal explicitly refused it (429, or 502/503/504 without an x-fal-request-id header). Anything
-  else after the request may have been sent is an unknown outcome and is never resent.
+  or fal explicitly refused it (429, 502, 503 or 504 without an x-fal-request-id header). Every
+  submit answer falls in one of four outcomes (`submit_outcome`): accepted, resend, refused (fal
+  said no; the person is told and nothing is resent) or unclear (408, any other 5xx, anything
+  carrying a request id that is not a success, 1xx/3xx; and after the request may have been sent,
+  a read timeout, a write error or a reset). Unclear is never resent.
 Never retried: 401, 403, 422, and a 504 carrying `X-Fal-Request-Timeout-Type: user`.
 """
 
@@ -40,6 +43,15 @@ NEVER_RETRY_STATUSES = frozenset({401, 403, 422})
 class CallKind(StrEnum):
     IDEMPOTENT = "idempotent"
     SUBMIT = "submit"
+
+
+class SubmitOutcome(StrEnum):
+    """What a submit answer's status line and headers say about the request (see module doc)."""
+
+    ACCEPTED = "accepted"  # 2xx: fal has it (whether its body can be read is checked after)
+    RESEND = "resend"  # fal provably did not take it: sending it again cannot pay twice
+    REFUSED = "refused"  # fal said no to this request; resending the same would change nothing
+    UNCLEAR = "unclear"  # fal may have taken it: never resent by itself
 
 
 def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
@@ -79,13 +91,29 @@ def status_is_retryable(status: int, headers: Mapping[str, str]) -> bool:
     return status in RETRY_STATUSES or 500 <= status <= 599
 
 
+def submit_outcome(status: int, headers: Mapping[str, str]) -> SubmitOutcome:
+    """The outcome of a submit answer, from its status and headers (a case-insensitive mapping).
+
+    A 504 from the caller's own start deadline (`X-Fal-Request-Timeout-Type: user`) is a refusal:
+    fal says the request never started. Any other 4xx is fal saying no to the request itself,
+    except 408 (a gateway's timeout, possibly after the body was passed on) and a 429 that names a
+    request id (fal gave the request an id, so it may exist).
+    """
+    if 200 <= status <= 299:
+        return SubmitOutcome.ACCEPTED
+    has_id = "x-fal-request-id" in headers
+    if status == 504 and user_timeout(headers):
+        return SubmitOutcome.REFUSED
+    if status in SUBMIT_REFUSED_STATUSES or status == 429:
+        return SubmitOutcome.UNCLEAR if has_id else SubmitOutcome.RESEND
+    if status == 408 or status >= 500 or status < 200 or 300 <= status <= 399:
+        return SubmitOutcome.UNCLEAR
+    return SubmitOutcome.REFUSED
+
+
 def submit_status_is_retryable(status: int, headers: Mapping[str, str]) -> bool:
     """A submit answer that proves fal did not take the request."""
-    if status == 429:
-        return True
-    if status in SUBMIT_REFUSED_STATUSES:
-        return "x-fal-request-id" not in headers and not user_timeout(headers)
-    return False
+    return submit_outcome(status, headers) is SubmitOutcome.RESEND
 
 
 def never_sent(exc: BaseException) -> bool:
