@@ -9,6 +9,7 @@ from engine_fixtures import quick_shot
 
 from seedance_desktop.engine.actions import (
     ACTIONS,
+    ErrorKind,
     JobAction,
     available,
     confirmation,
@@ -22,6 +23,7 @@ from seedance_desktop.engine.states import TRANSITIONS, JobState
 class Subject:
     state: JobState
     request_id: str | None = None
+    error_kind: ErrorKind | None = None
 
 
 EXPECTED = {
@@ -54,6 +56,12 @@ def test_fetch_again_needs_a_request_fal_accepted() -> None:
     assert JobAction.FETCH_AGAIN not in available(Subject(JobState.FAILED))
     assert JobAction.FETCH_AGAIN in available(Subject(JobState.FAILED, "req-1"))
     assert JobAction.FETCH_AGAIN not in available(Subject(JobState.CANCELLED, "req-1"))
+    for final in (ErrorKind.VALIDATION, ErrorKind.CONTENT_POLICY):
+        refused = Subject(JobState.FAILED, "req-1", final)
+        assert JobAction.FETCH_AGAIN not in available(refused)
+        assert "final" in (refusal(JobAction.FETCH_AGAIN, refused) or "")
+    assert "never accepted" in (refusal(JobAction.FETCH_AGAIN, Subject(JobState.FAILED)) or "")
+    assert ErrorKind.of("SomeOldClassName") is ErrorKind.OTHER and ErrorKind.of(None) is None
 
 
 def test_every_action_is_described_and_states_exist_in_the_machine() -> None:
@@ -68,7 +76,7 @@ def test_money_questions_come_from_the_table() -> None:
     assert "paying twice" in (
         confirmation(JobAction.RESUBMIT, Subject(JobState.UNKNOWN_SUBMISSION)) or ""
     )
-    assert "already made" in refusal(JobAction.CANCEL, JobState.DOWNLOADING)
+    assert "already made" in (refusal(JobAction.CANCEL, Subject(JobState.DOWNLOADING)) or "")
 
 
 async def test_the_engine_refuses_with_the_tables_words(harness) -> None:
