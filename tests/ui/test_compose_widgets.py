@@ -329,3 +329,11 @@ async def test_undo_load_button_and_prompt_undo_come_first(qtbot, app_paths: App
     assert tab.prompt.toPlainText() == "loaded"  # the editor's own undo first
     qtbot.mouseClick(panel.undo_button, Qt.MouseButton.LeftButton)
     assert tab.prompt.toPlainText() == "before"
+
+
+async def test_a_reused_seed_beyond_the_spin_box_is_kept(qtbot, app_paths: AppPaths) -> None:
+    panel = panel_for(qtbot, app_paths)
+    tab = panel.mode_tabs[Mode.TEXT_TO_VIDEO]
+    tab.model.load(Shot(Mode.TEXT_TO_VIDEO, prompt="same seed", seed=4_000_000_000))
+    tab.parameters.resolution.setCurrentText("480p")
+    assert tab.model.shot.resolution == "480p" and tab.model.shot.seed == 4_000_000_000

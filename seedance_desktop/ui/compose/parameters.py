@@ -117,8 +117,13 @@ class ParametersWidget(QWidget):
                 syncing = False
 
         def write() -> None:
-            if not syncing:
-                model.set_parameters(**self.values())
+            if syncing:
+                return
+            values = self.values()
+            seed = model.shot.seed  # above the spin box's range: shown clamped, kept whole
+            if isinstance(seed, int) and values["seed"] == min(seed, self.seed.maximum()):
+                values["seed"] = seed
+            model.set_parameters(**values)
 
         def follow(change: Change) -> None:
             if Aspect.PARAMETERS in change or Aspect.LOADED in change:
