@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import select
 import signal
 import subprocess
 import sys
@@ -37,7 +38,9 @@ def test_a_typed_prompt_survives_a_kill_and_comes_back(tmp_path: Path) -> None:
     )
     try:
         assert typing.stdout is not None
-        line = typing.stdout.readline()  # blocks until the app has typed (or died)
+        ready, _, _ = select.select([typing.stdout], [], [], 90)
+        assert ready, "the app never typed the prompt"
+        line = typing.stdout.readline()  # "typed" (or nothing, if the app died)
         assert line.strip() == "typed", typing.stderr.read() if typing.stderr else ""
         time.sleep(2.0)  # the person waits two seconds, then the process is killed
     finally:
