@@ -35,6 +35,11 @@ class AppPaths:
         return self.data / "references"
 
     @property
+    def drafts(self) -> Path:
+        """What each compose tab holds, saved as it is edited (see compose/drafts.py)."""
+        return self.data / "drafts"
+
+    @property
     def thumbnails(self) -> Path:
         return self.cache / "thumbnails"
 

@@ -133,6 +133,7 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:  # Qt's name
         self._save_layout()
         if self._built:
+            self.compose.save_drafts()
             self.player.release()
         super().closeEvent(event)
         self.closed.emit()

@@ -89,3 +89,41 @@ async def test_closing_with_jobs_in_flight_and_resuming(
         await eventually(lambda: engine.jobs.get(job.id).state is JobState.DONE, timeout=60)
         submits = [e for e in simulator.log if e.method == "POST" and e.model_id]
         assert len(submits) == 1
+
+
+async def test_reuse_and_continue_keep_unsaved_work(qtbot, simulator, app_paths: AppPaths) -> None:
+    """ "Reuse settings" and "Continue from last frame" open in the tab as a fresh draft; the work
+    they replaced comes back with Undo load (and with Ctrl+Z in the prompt)."""
+    from engine_fixtures import quick_shot
+
+    from seedance_desktop.domain.endpoints import Mode
+
+    async with open_window(qtbot, simulator, app_paths) as (window, runtime):
+        engine = runtime.engine
+        (job,) = await engine.enqueue(quick_shot("A red fox in snow", seed=5))
+        await eventually(lambda: engine.jobs.get(job.id).state is JobState.DONE, timeout=60)
+        compose, library = window.compose, window.library
+        await eventually(lambda: library.model.rowCount() == 1)
+        library.grid.setCurrentIndex(library.model.index(0))
+        text_tab = compose.mode_tabs[Mode.TEXT_TO_VIDEO]
+        image_tab = compose.mode_tabs[Mode.IMAGE_TO_VIDEO]
+        compose.tabs.setCurrentWidget(text_tab)
+        qtbot.keyClicks(text_tab.prompt, "my unsaved idea")
+        compose.tabs.setCurrentWidget(image_tab)
+        qtbot.keyClicks(image_tab.prompt, "a second idea")
+
+        library.buttons["reuse"].click()
+        assert compose.current_tab() is text_tab
+        assert text_tab.prompt.toPlainText() == "A red fox in snow"
+        assert compose.undo_button.isVisible()
+        library.buttons["continue"].click()
+        await eventually(lambda: compose.current_tab() is image_tab)
+        assert image_tab.model.shot.start_image and image_tab.prompt.toPlainText() == ""
+
+        qtbot.mouseClick(compose.undo_button, Qt.MouseButton.LeftButton)
+        assert image_tab.prompt.toPlainText() == "a second idea"
+        assert image_tab.model.shot.start_image is None
+        compose.tabs.setCurrentWidget(text_tab)
+        text_tab.prompt.setFocus()
+        qtbot.keyClick(text_tab.prompt, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+        assert text_tab.prompt.toPlainText() == "my unsaved idea"

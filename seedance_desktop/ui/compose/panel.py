@@ -1,14 +1,17 @@
-"""The compose panel: a tab per mode, each with its slots, prompt, parameters, problems, the live
-estimate and the Queue button. Every change recomputes the plan (pure domain code, no I/O) a
-moment later; drafts are saved as they are edited and restored at start."""
+"""The compose panel: a tab per mode, each bound to its compose model (compose/model.py) with its
+slots, prompt, parameters, problems, the live estimate and the Queue button. The widgets only show
+the model and write edits to it; the model derives problems and the estimate. Drafts are saved
+from the models within a second of the last edit (compose/drafts.py) and restored at start.
+
+Loading a result ("Reuse settings", "Continue from last frame") never silently replaces unsaved
+work: the replaced draft is kept in the model's undo history (saved with the draft), and "Undo
+load" — the button shown after a load, or Ctrl+Z in the prompt once its own undo has nothing left
+— brings it back. No question is asked: the load is what the person asked for, and undo is cheap.
+"""
 
 from __future__ import annotations
 
-import json
 import logging
-import os
-import tempfile
-from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
@@ -27,12 +30,16 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from seedance_desktop.compose.drafts import DraftKeeper, DraftStore
+from seedance_desktop.compose.model import MAX_VARIATIONS, Aspect, Change, ComposeModel
+from seedance_desktop.compose.queue import QueuedJob, ShotQueue
 from seedance_desktop.domain.endpoints import LIMITS, Mode
-from seedance_desktop.domain.media_info import MediaInfo, MediaKind, ProbeResult
-from seedance_desktop.domain.plan import Plan, plan_shot
-from seedance_desktop.domain.shot import Shot, shot_from_json, shot_to_json
+from seedance_desktop.domain.media_info import MediaInfo, MediaKind
+from seedance_desktop.domain.plan import Plan
+from seedance_desktop.domain.shot import Shot
 from seedance_desktop.domain.validation import Problem
 from seedance_desktop.paths import AppPaths
+from seedance_desktop.ui.compose.binding import bind
 from seedance_desktop.ui.compose.parameters import ParametersWidget
 from seedance_desktop.ui.compose.prompt_editor import PromptEditor
 from seedance_desktop.ui.compose.slots import SlotGroup
@@ -40,16 +47,38 @@ from seedance_desktop.ui.tasks import TaskRunner
 
 log = logging.getLogger(__name__)
 
+_SLOTS: dict[Mode, tuple[tuple[str, MediaKind, str], ...]] = {
+    Mode.TEXT_TO_VIDEO: (),
+    Mode.IMAGE_TO_VIDEO: (
+        ("image_url", MediaKind.IMAGE, "Start frame"),
+        ("end_image_url", MediaKind.IMAGE, "End frame (optional)"),
+    ),
+    Mode.REFERENCE_TO_VIDEO: (
+        ("image_urls", MediaKind.IMAGE, "Reference image"),
+        ("video_urls", MediaKind.VIDEO, "Reference video"),
+        ("audio_urls", MediaKind.AUDIO, "Reference audio"),
+    ),
+}
+
+
+def estimate_text(model: ComposeModel) -> str:
+    """ "$3.02 (estimate)", or with variations "3 × $0.65–$0.67 = $1.95–$2.01 (estimate)"."""
+    if model.variations == 1:
+        return f"{model.estimate} (estimate)"
+    return f"{model.variations} × {model.estimate} = {model.total_estimate} (estimate)"
+
 
 class ModeTab(QWidget):
     """One mode's composer."""
 
     queueRequested = Signal()
-    edited = Signal()
 
-    def __init__(self, mode: Mode, tasks: TaskRunner, thumbnails: Path, parent: QWidget) -> None:
+    def __init__(
+        self, model: ComposeModel, tasks: TaskRunner, paths: AppPaths, parent: QWidget
+    ) -> None:
         super().__init__(parent)
-        self.mode = mode
+        self.model = model
+        self.mode = mode = model.mode
         self.plan: Plan | None = None
         self.groups: dict[str, SlotGroup] = {}
         outer = QVBoxLayout(self)
@@ -64,28 +93,25 @@ class ModeTab(QWidget):
         self.standard = QRadioButton("Standard")
         self.fast = QRadioButton("Fast (quicker, cheaper)")
         self.standard.setChecked(True)
-        group = QButtonGroup(self)
-        group.addButton(self.standard)
-        group.addButton(self.fast)
+        tiers = QButtonGroup(self)
+        tiers.addButton(self.standard)
+        tiers.addButton(self.fast)
         tier.addWidget(self.standard)
         tier.addWidget(self.fast)
         tier.addStretch(1)
         layout.addLayout(tier)
 
-        def slots(field: str, kind: MediaKind, capacity: int, title: str) -> SlotGroup:
-            group = SlotGroup(kind, capacity, title, tasks, thumbnails, self)
+        for field, kind, title in _SLOTS[mode]:
+            group = SlotGroup(model, field, kind, title, tasks, paths.thumbnails, self)
             layout.addWidget(QLabel(f"<b>{title}</b>"))
             layout.addWidget(group)
             self.groups[field] = group
-            return group
-
         if mode is Mode.IMAGE_TO_VIDEO:
-            self.start = slots("image_url", MediaKind.IMAGE, 1, "Start frame")
-            self.end = slots("end_image_url", MediaKind.IMAGE, 1, "End frame (optional)")
+            self.start, self.end = self.groups["image_url"], self.groups["end_image_url"]
         if mode is Mode.REFERENCE_TO_VIDEO:
-            self.images = slots("image_urls", MediaKind.IMAGE, LIMITS.max_images, "Reference image")
-            self.videos = slots("video_urls", MediaKind.VIDEO, LIMITS.max_videos, "Reference video")
-            self.audios = slots("audio_urls", MediaKind.AUDIO, LIMITS.max_audios, "Reference audio")
+            self.images, self.videos, self.audios = (
+                self.groups[f] for f in ("image_urls", "video_urls", "audio_urls")
+            )
             self.counters = QLabel()
             self.counters.setObjectName("counters")
             layout.addWidget(self.counters)
@@ -106,7 +132,7 @@ class ModeTab(QWidget):
         self.estimate = QLabel("")
         self.estimate.setObjectName("estimate")
         self.variations = QSpinBox()
-        self.variations.setRange(1, 8)
+        self.variations.setRange(1, MAX_VARIATIONS)
         self.variations.setPrefix("×")
         self.variations.setToolTip("Queue several variations, each with its own seed")
         self.queue_button = QPushButton("Queue")
@@ -120,71 +146,42 @@ class ModeTab(QWidget):
 
         self.queue_button.clicked.connect(self.queueRequested)
         self.prompt.submitted.connect(self.queueRequested)
-        self.prompt.textChanged.connect(self.edited)
-        self.parameters.changed.connect(self.edited)
-        self.fast.toggled.connect(self.edited)
         for group_widget in self.groups.values():
-            group_widget.changed.connect(self.edited)
             group_widget.tokenRequested.connect(self.prompt.insert_token)
-            group_widget.reordered.connect(
-                lambda mapping, g=group_widget: self.prompt.renumber(g.kind, mapping)
-            )
+        self._bind(model)
+
+    def _bind(self, model: ComposeModel) -> None:
+        self.prompt.bind(model)
+        self.parameters.bind(model)
+        self.fast.toggled.connect(model.set_fast)
+        self.variations.valueChanged.connect(model.set_variations)
+        self._refresh_timer = QTimer(self, singleShot=True, interval=0)
+        self._refresh_timer.timeout.connect(self.refresh)
+
+        def follow(change: Change) -> None:
+            if Aspect.TIER in change or Aspect.LOADED in change:
+                self.fast.setChecked(model.fast)
+                self.standard.setChecked(not model.fast)
+            if Aspect.VARIATIONS in change or Aspect.LOADED in change:
+                self.variations.setValue(model.variations)
+            self._refresh_timer.start()  # once per turn of the loop, however many changes
+
+        bind(model.changed, self, follow)
 
     # The shot ----------------------------------------------------------------------------------
 
     def shot(self) -> Shot:
-        values = self.parameters.values()
-
-        def refs(field: str) -> tuple[str, ...]:
-            group = self.groups.get(field)
-            return tuple(group.references()) if group else ()
-
-        return Shot(
-            mode=self.mode,
-            fast=self.fast.isChecked(),
-            prompt=self.prompt.toPlainText(),
-            start_image=next(iter(refs("image_url")), None),
-            end_image=next(iter(refs("end_image_url")), None),
-            images=refs("image_urls"),
-            videos=refs("video_urls"),
-            audios=refs("audio_urls"),
-            **values,  # type: ignore[arg-type]
-        )
+        return self.model.shot
 
     def load(self, shot: Shot) -> None:
-        self.fast.setChecked(shot.fast)
-        self.standard.setChecked(not shot.fast)
-        self.prompt.setPlainText(shot.prompt)
-        self.parameters.set_values(
-            resolution=shot.resolution,
-            duration=shot.duration,
-            aspect_ratio=shot.aspect_ratio,
-            generate_audio=shot.generate_audio,
-            seed=shot.seed,
-            end_user_id=shot.end_user_id,
-        )
-        for field, refs in (
-            ("image_url", [shot.start_image] if shot.start_image else []),
-            ("end_image_url", [shot.end_image] if shot.end_image else []),
-            ("image_urls", list(shot.images)),
-            ("video_urls", list(shot.videos)),
-            ("audio_urls", list(shot.audios)),
-        ):
-            if field in self.groups:
-                self.groups[field].set_references(refs)
-
-    def media(self) -> dict[str, ProbeResult]:
-        found: dict[str, ProbeResult] = {}
-        for group in self.groups.values():
-            found.update(group.media())
-        return found
+        self.model.load(shot)
 
     def refresh(self) -> Plan:
-        """Recompute the plan and show it: estimate, problems, counters, Queue enabled or not."""
-        media = self.media()
-        plan = plan_shot(self.shot(), media)
+        """Show the model's plan: estimate, problems, counters, Queue enabled or not."""
+        model = self.model
+        plan = model.plan
         self.plan = plan
-        self.estimate.setText(f"{plan.estimate} (estimate)")
+        self.estimate.setText(estimate_text(model))
         self.estimate.setToolTip(
             "fal bills the final amount. A range means the length or the shape is left to the "
             "model (auto)."
@@ -195,16 +192,12 @@ class ModeTab(QWidget):
             item.setToolTip(problem.field)
             self.problems.addItem(item)
         self.problems.setVisible(bool(plan.problems))
-        self.queue_button.setEnabled(plan.ok and bool(self.prompt.toPlainText().strip()))
+        count = model.variations
+        self.queue_button.setText("Queue" if count == 1 else f"Queue {count}")
+        self.queue_button.setEnabled(model.ready)
         self._show_slot_problems(plan.problems)
-        filled = {
-            group.kind: len(group.references())
-            for field, group in self.groups.items()
-            if field.endswith("_urls")
-        }
-        self.prompt.set_filled(filled)
         if self.mode is Mode.REFERENCE_TO_VIDEO:
-            self.counters.setText(self._counters(media))
+            self.counters.setText(self._counters())
         return plan
 
     def _show_slot_problems(self, problems: tuple[Problem, ...]) -> None:
@@ -217,7 +210,9 @@ class ModeTab(QWidget):
         for field, group in self.groups.items():
             group.set_problems(per_group[field])
 
-    def _counters(self, media: dict[str, ProbeResult]) -> str:
+    def _counters(self) -> str:
+        media = self.model.media
+
         def seconds(group: SlotGroup) -> float:
             infos = [media.get(r) for r in group.references()]
             return sum(i.duration_s or 0.0 for i in infos if isinstance(i, MediaInfo))
@@ -232,46 +227,59 @@ class ModeTab(QWidget):
 
 
 class ComposePanel(QWidget):
-    queued = Signal(object)  # list[Job]
+    queued = Signal(object)  # the queued jobs
 
     def __init__(self, paths: AppPaths, tasks: TaskRunner, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.paths = paths
         self.tasks = tasks
-        self.engine = None
-        self.drafts = paths.config / "drafts"
+        self.engine: ShotQueue | None = None
+        self.models = {mode: ComposeModel(mode) for mode in Mode}
+        self._save_timer = QTimer(self, singleShot=True)
+        self.drafts = DraftKeeper(DraftStore(paths.drafts), self.models, self._arm_save)
+        self._save_timer.timeout.connect(self.drafts.flush)
+        self.drafts.failed.connect(self._say)
         self.tabs = QTabWidget()
         self.tabs.setObjectName("composeTabs")
         self.mode_tabs: dict[Mode, ModeTab] = {}
-        for mode in Mode:
-            tab = ModeTab(mode, tasks, paths.thumbnails, self)
+        for mode, model in self.models.items():
+            tab = ModeTab(model, tasks, paths, self)
             self.mode_tabs[mode] = tab
             self.tabs.addTab(tab, mode.label)
-            tab.edited.connect(self._schedule)
             tab.queueRequested.connect(lambda t=tab: self.queue(t))
+            tab.prompt.undoExhausted.connect(lambda m=model: self.undo_load(m))
             for group in tab.groups.values():
                 group.message.connect(self._say)
+            bind(model.changed, self, self._follow_history)
         self.status = QLabel("")
         self.status.setObjectName("composeStatus")
         self.status.setWordWrap(True)
+        self.undo_button = QPushButton("Undo load")
+        self.undo_button.setObjectName("undoLoad")
+        self.undo_button.setToolTip(
+            "Bring back the draft the last load replaced (Ctrl+Z in the prompt does it too)"
+        )
+        self.undo_button.clicked.connect(lambda: self.undo_load(self.current_tab().model))
+        status_row = QHBoxLayout()
+        status_row.addWidget(self.status, 1)
+        status_row.addWidget(self.undo_button)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.tabs)
-        layout.addWidget(self.status)
-        self._refresh_timer = QTimer(self, singleShot=True, interval=150)
-        self._refresh_timer.timeout.connect(self._refresh)
-        self._save_timer = QTimer(self, singleShot=True, interval=500)
-        self._save_timer.timeout.connect(self.save_drafts)
+        layout.addLayout(status_row)
         shortcut = QShortcut(QKeySequence("Ctrl+Return"), self)
         shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
         shortcut.activated.connect(lambda: self.queue(self.current_tab()))
-        self.restore_drafts()
+        current = self.drafts.restore()
+        if current is not None:
+            self.tabs.setCurrentWidget(self.mode_tabs[current])
+        self.tabs.currentChanged.connect(self._tab_shown)
         for tab in self.mode_tabs.values():
             tab.refresh()
+        self._show_undo()
 
-    def attach(self, engine: object) -> None:
+    def attach(self, engine: ShotQueue) -> None:
         self.engine = engine
-        self._refresh()
 
     def current_tab(self) -> ModeTab:
         tab = self.tabs.currentWidget()
@@ -279,33 +287,45 @@ class ComposePanel(QWidget):
         return tab
 
     def current_shot(self) -> Shot:
-        return self.current_tab().shot()
+        return self.current_tab().model.shot
 
     def load_shot(self, shot: Shot) -> None:
-        """Fill the shot's mode tab (references included) and show it."""
+        """Open a result's settings in its mode's tab; the work it replaces can be brought back."""
+        model = self.models[shot.mode]
+        had_history = len(model.history)
+        model.load(shot)
         tab = self.mode_tabs[shot.mode]
-        tab.load(shot)
         self.tabs.setCurrentWidget(tab)
         tab.prompt.setFocus()
-        self._schedule()
+        if len(model.history) > had_history:
+            self._say("Loaded. Your previous draft is kept: Undo load brings it back.")
+
+    def undo_load(self, model: ComposeModel) -> None:
+        if model.undo_load():
+            self._say("The previous draft is back.")
+
+    def save_drafts(self) -> None:
+        """Write unsaved drafts now (on quit; otherwise they are written within a second)."""
+        self._save_timer.stop()
+        self.drafts.flush()
 
     def queue(self, tab: ModeTab) -> None:
-        plan = tab.refresh()
+        tab.refresh()
         if self.engine is None:
             self._say("The library is still opening; try again in a moment.")
             return
-        if not plan.ok or not tab.queue_button.isEnabled():
+        if not tab.model.ready:
             self._say("Fix the problems listed above first.")
             return
-        count = tab.variations.value()
         tab.queue_button.setEnabled(False)
-        self.tasks.run(self._enqueue(tab, plan.shot, count), "Queueing")
+        self.tasks.run(self._enqueue(tab, self.engine), "Queueing")
 
-    async def _enqueue(self, tab: ModeTab, shot: Shot, count: int) -> None:
-        from seedance_desktop.engine.engine import BudgetExceeded, InvalidShot
+    async def _enqueue(self, tab: ModeTab, engine: ShotQueue) -> None:
+        from seedance_desktop.engine.interface import BudgetExceeded, InvalidShot
 
+        jobs: list[QueuedJob] = []
         try:
-            jobs = await self.engine.enqueue(shot, variations=count)  # type: ignore[attr-defined]
+            jobs = list(await engine.enqueue(tab.model.shot, variations=tab.model.variations))
         except InvalidShot as exc:
             self._say(f"Not queued: {exc}")
             return
@@ -320,37 +340,16 @@ class ComposePanel(QWidget):
     def _say(self, text: str) -> None:
         self.status.setText(text)
 
-    def _schedule(self) -> None:
-        self._refresh_timer.start()
-        self._save_timer.start()
+    def _arm_save(self, seconds: float) -> None:
+        self._save_timer.start(round(seconds * 1000))
 
-    def _refresh(self) -> None:
-        self.current_tab().refresh()
-        for tab in self.mode_tabs.values():
-            if tab is not self.current_tab():
-                tab.refresh()
+    def _tab_shown(self, _index: int) -> None:
+        self.drafts.remember_current(self.current_tab().mode)
+        self._show_undo()
 
-    # Drafts ------------------------------------------------------------------------------------
+    def _follow_history(self, change: Change) -> None:
+        if Aspect.HISTORY in change or Aspect.LOADED in change:
+            self._show_undo()
 
-    def save_drafts(self) -> None:
-        self.drafts.mkdir(parents=True, exist_ok=True)
-        for mode, tab in self.mode_tabs.items():
-            data = json.dumps(shot_to_json(tab.shot()), indent=1)
-            target = self.drafts / f"{mode.value}.json"
-            handle, temp = tempfile.mkstemp(dir=self.drafts, prefix=".draft-")
-            with os.fdopen(handle, "w", encoding="utf-8") as out:
-                out.write(data)
-            Path(temp).replace(target)
-
-    def restore_drafts(self) -> None:
-        for mode, tab in self.mode_tabs.items():
-            path = self.drafts / f"{mode.value}.json"
-            if not path.exists():
-                continue
-            try:
-                shot = shot_from_json(json.loads(path.read_text(encoding="utf-8")))
-            except (OSError, ValueError) as exc:
-                log.warning("ignoring a damaged draft %s: %s", path.name, exc)
-                continue
-            if shot.mode is mode:
-                tab.load(shot)
+    def _show_undo(self) -> None:
+        self.undo_button.setVisible(self.current_tab().model.can_undo_load)

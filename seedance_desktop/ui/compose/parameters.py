@@ -1,5 +1,6 @@
 """Shot parameters: resolution, duration, aspect ratio (drawn as shapes), audio, seed, and an
-advanced section. Choices come from the endpoint table; the widget holds no rules."""
+advanced section. Choices come from the endpoint table; the widget holds no rules. Bound to a
+compose model, it shows the model's values and writes the person's changes to it."""
 
 from __future__ import annotations
 
@@ -19,9 +20,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from seedance_desktop.compose.model import Aspect, Change, ComposeModel
 from seedance_desktop.domain.endpoints import ASPECT_RATIOS, DURATIONS, RESOLUTIONS
-
-SEED_MAX = 2**32 - 1
+from seedance_desktop.domain.shot import Shot
+from seedance_desktop.ui.compose.binding import bind
 
 
 def ratio_icon(ratio: str, size: int = 22) -> QIcon:
@@ -101,6 +103,45 @@ class ParametersWidget(QWidget):
             check.toggled.connect(self.changed)
         self.seed.valueChanged.connect(self.changed)
         self.end_user.textChanged.connect(self.changed)
+
+    def bind(self, model: ComposeModel) -> None:
+        """Show `model`'s parameters and write the person's changes to it."""
+        syncing = False
+
+        def show(shot: Shot) -> None:
+            nonlocal syncing
+            syncing = True
+            try:
+                self.show_shot(shot)
+            finally:
+                syncing = False
+
+        def write() -> None:
+            if syncing:
+                return
+            values = self.values()
+            seed = model.shot.seed  # above the spin box's range: shown clamped, kept whole
+            if isinstance(seed, int) and values["seed"] == min(seed, self.seed.maximum()):
+                values["seed"] = seed
+            model.set_parameters(**values)
+
+        def follow(change: Change) -> None:
+            if Aspect.PARAMETERS in change or Aspect.LOADED in change:
+                show(model.shot)
+
+        show(model.shot)
+        self.changed.connect(write)
+        bind(model.changed, self, follow)
+
+    def show_shot(self, shot: Shot) -> None:
+        self.set_values(  # unset: fal's defaults, which the widgets show
+            resolution=shot.resolution or "720p",
+            duration="auto" if shot.duration is None else shot.duration,
+            aspect_ratio=shot.aspect_ratio or "auto",
+            generate_audio=shot.generate_audio,
+            seed=shot.seed,
+            end_user_id=shot.end_user_id,
+        )
 
     def _toggle_advanced(self, shown: bool) -> None:
         self.advanced.setText("Advanced ▾" if shown else "Advanced ▸")

@@ -1,8 +1,10 @@
 """The prompt editor: knows the [Image1]/[Video1]/[Audio1] tokens.
 
 Tokens are highlighted, tokens without a filled slot get a wavy underline and a tooltip, typing
-"[" or "@" offers the tokens of the filled slots, and slot moves renumber the prompt in one undo
-step. The token rules themselves live in domain/tokens.py.
+"[" or "@" offers the tokens of the filled slots. Bound to a compose model, it shows the model's
+prompt (a renumbering after a slot move is one undo step; a load replaces the text) and reports
+only real edits: re-highlighting changes formats, not text, and is never reported. The token rules
+themselves live in domain/tokens.py.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from PySide6.QtGui import (
     QColor,
     QHelpEvent,
     QKeyEvent,
+    QKeySequence,
     QSyntaxHighlighter,
     QTextCharFormat,
     QTextCursor,
@@ -21,8 +24,10 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QCompleter, QPlainTextEdit, QToolTip, QWidget
 
+from seedance_desktop.compose.model import Aspect, Change, ComposeModel
 from seedance_desktop.domain.media_info import MediaKind
-from seedance_desktop.domain.tokens import find_tokens, renumber, token_text, unmatched_tokens
+from seedance_desktop.domain.tokens import find_tokens, token_text, unmatched_tokens
+from seedance_desktop.ui.compose.binding import bind
 
 
 class TokenHighlighter(QSyntaxHighlighter):
@@ -46,6 +51,8 @@ class TokenHighlighter(QSyntaxHighlighter):
 
 class PromptEditor(QPlainTextEdit):
     submitted = Signal()  # Ctrl+Enter
+    edited = Signal(str)  # the text, after a real edit (never for a format change)
+    undoExhausted = Signal()  # Ctrl+Z with nothing left to undo in the text itself
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -62,28 +69,57 @@ class PromptEditor(QPlainTextEdit):
         self.completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
         self.completer.setCompletionMode(QCompleter.CompletionMode.PopupCompletion)
         self.completer.activated.connect(self._complete)
+        self._known_text = ""
+        self.textChanged.connect(self._report_edit)
 
-    def set_filled(self, filled: Mapping[MediaKind, int]) -> None:
-        self.highlighter.filled = dict(filled)
-        self._model.setStringList(
-            [token_text(kind, n) for kind, count in filled.items() for n in range(1, count + 1)]
-        )
-        self.highlighter.rehighlight()
+    def bind(self, model: ComposeModel) -> None:
+        """Show `model`'s prompt and write edits to it (krita-style: the widget only observes)."""
+        self.show_text(model.prompt, undoable=False)
+        self.set_filled(model.filled())
+        self.edited.connect(model.set_prompt)
 
-    def renumber(self, kind: MediaKind, mapping: Mapping[int, int | None]) -> None:
-        """Rewrite tokens of `kind` after its slots moved, as one undo step."""
-        text = self.toPlainText()
-        new_text = renumber(text, kind, mapping)
-        if new_text == text:
+        def follow(change: Change) -> None:
+            if Aspect.LOADED in change:
+                self.show_text(model.prompt, undoable=False)
+            elif Aspect.PROMPT in change:
+                self.show_text(model.prompt, undoable=True)
+            if Aspect.REFERENCES in change or Aspect.LOADED in change:
+                self.set_filled(model.filled())
+
+        bind(model.changed, self, follow)
+
+    def show_text(self, text: str, *, undoable: bool) -> None:
+        """Show `text` from the model: as one undo step, or replacing the undo history (a load)."""
+        if text == self.toPlainText():
+            return
+        self._known_text = text  # not an edit of the person's: not reported back
+        if not undoable:
+            self.setPlainText(text)
+            self.moveCursor(QTextCursor.MoveOperation.End)
             return
         position = self.textCursor().position()
         cursor = QTextCursor(self.document())
         cursor.beginEditBlock()
         cursor.select(QTextCursor.SelectionType.Document)
-        cursor.insertText(new_text)
+        cursor.insertText(text)
         cursor.endEditBlock()
-        cursor.setPosition(min(position, len(new_text)))
+        cursor.setPosition(min(position, len(text)))
         self.setTextCursor(cursor)
+
+    def _report_edit(self) -> None:
+        text = self.toPlainText()
+        if text != self._known_text:
+            self._known_text = text
+            self.edited.emit(text)
+
+    def set_filled(self, filled: Mapping[MediaKind, int]) -> None:
+        if dict(filled) == self.highlighter.filled:
+            return
+        self.highlighter.filled = dict(filled)
+        self._model.setStringList(
+            [token_text(kind, n) for kind, count in filled.items() for n in range(1, count + 1)]
+        )
+        self.highlighter.rehighlight()
 
     def insert_token(self, token: str) -> None:
         cursor = self.textCursor()
@@ -93,11 +129,19 @@ class PromptEditor(QPlainTextEdit):
         self.setFocus()
 
     def keyPressEvent(self, event: QKeyEvent) -> None:  # Qt's name
+        if event.matches(QKeySequence.StandardKey.Undo) and not self.document().isUndoAvailable():
+            self.undoExhausted.emit()  # e.g. "Undo load": the draft a load replaced comes back
+            return
         popup = self.completer.popup()
-        if popup.isVisible() and event.key() in (
-            Qt.Key.Key_Return,
-            Qt.Key.Key_Enter,
-            Qt.Key.Key_Tab,
+        if (
+            popup is not None
+            and popup.isVisible()
+            and event.key()
+            in (
+                Qt.Key.Key_Return,
+                Qt.Key.Key_Enter,
+                Qt.Key.Key_Tab,
+            )
         ):
             index = popup.currentIndex()
             if index.isValid():

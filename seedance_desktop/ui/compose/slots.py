@@ -1,7 +1,9 @@
 """Drop slots for references: drag and drop, paste, file picker, thumbnails, reordering.
 
-Probing and thumbnails run in worker threads; the window never waits for them. A group knows its
-kind, so a file of the wrong kind is refused with a message instead of sitting in the wrong slot.
+A group shows one reference field of a compose model and edits it only through the model (which
+renumbers the prompt's tokens). Probing and thumbnails run in worker threads; the window never waits
+for them, and probe results are handed to the model. A group knows its kind, so a file of the
+wrong kind is refused with a message instead of sitting in the wrong slot.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from pathlib import Path
 from PySide6.QtCore import QMimeData, QSize, Qt, Signal
 from PySide6.QtGui import (
     QDragEnterEvent,
+    QDragMoveEvent,
     QDropEvent,
     QGuiApplication,
     QImage,
@@ -31,11 +34,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from seedance_desktop.compose.model import CAPACITY, Aspect, Change, ComposeModel
 from seedance_desktop.domain.media_info import MediaInfo, MediaKind, ProbeFailure, ProbeResult
 from seedance_desktop.domain.tokens import token_text
 from seedance_desktop.domain.validation import Problem
 from seedance_desktop.media.names import display_name
 from seedance_desktop.media.references import is_remote
+from seedance_desktop.ui.compose.binding import bind
 from seedance_desktop.ui.tasks import TaskRunner
 
 _FILTERS = {
@@ -166,37 +171,36 @@ class Slot(QFrame):
 
 
 class SlotGroup(QWidget):
-    """A row of `capacity` slots of one kind (image, video or audio)."""
+    """The slots of one reference field of a compose model (image, video or audio)."""
 
-    changed = Signal()
-    reordered = Signal(object)  # {old 1-based position: new position or None}
     tokenRequested = Signal(str)
     message = Signal(str)
 
     def __init__(
         self,
+        model: ComposeModel,
+        field: str,
         kind: MediaKind,
-        capacity: int,
         title: str,
         tasks: TaskRunner,
         thumbnails: Path,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
+        self.model = model
+        self.field = field
         self.kind = kind
-        self.capacity = capacity
+        self.capacity = CAPACITY[field]
         self.title = title
         self.tasks = tasks
         self.thumbnails = thumbnails
         self.setAcceptDrops(True)
-        self._refs: list[str] = []
-        self._media: dict[str, ProbeResult] = {}
         self._thumbs: dict[str, Path | None] = {}
-        self._pending = 0
-        self.slots = [Slot(n + 1, kind, title, self) for n in range(capacity)]
+        self._probing: set[str] = set()
+        self.slots = [Slot(n + 1, kind, title, self) for n in range(self.capacity)]
         grid = QGridLayout(self)
         grid.setContentsMargins(0, 0, 0, 0)
-        columns = min(capacity, 3)
+        columns = min(self.capacity, 3)
         for index, slot in enumerate(self.slots):
             grid.addWidget(slot, index // columns, index % columns)
             slot.cleared.connect(lambda s=slot: self.remove(s.number - 1))
@@ -205,75 +209,44 @@ class SlotGroup(QWidget):
             )
             slot.installEventFilter(self)
             slot.mousePressEvent = lambda _e, s=slot: self._clicked(s)  # type: ignore[method-assign]
-        self._render()
+        bind(model.changed, self, self._follow)
+        self._follow(Change(frozenset({Aspect.LOADED})))
 
     # Public API --------------------------------------------------------------------------------
 
     def references(self) -> list[str]:
-        return list(self._refs)
+        return list(self.model.references(self.field))
 
     def media(self) -> dict[str, ProbeResult]:
-        return {r: self._media[r] for r in self._refs if r in self._media}
+        found = self.model.media
+        return {r: found[r] for r in self.references() if r in found}
 
     def pending(self) -> int:
-        return self._pending
-
-    def set_references(self, refs: list[str]) -> None:
-        self._refs = []
-        self.add_references(refs)
+        """Files of this group still being probed."""
+        return len(self._probing)
 
     def add_references(self, refs: list[str], at: int | None = None) -> None:
-        free = self.capacity - len(self._refs)
-        taken, left = refs[:free], refs[free:]
-        position = len(self._refs) if at is None else min(at, len(self._refs))
-        self._refs[position:position] = taken
+        left = self.model.add_references(self.field, refs, at)
         if left:
             self.message.emit(
                 f"{self.title}: only {self.capacity} fit; {len(left)} file(s) were left out."
             )
-        for ref in taken:
-            if not is_remote(ref) and ref not in self._media:
-                self._pending += 1
-                self.tasks.run(self._inspect(ref), f"Reading {display_name(ref)}")
-        self._render()
-        self.changed.emit()
 
     def remove(self, index: int) -> None:
-        if not 0 <= index < len(self._refs):
-            return
-        count = len(self._refs)
-        del self._refs[index]
-        mapping: dict[int, int | None] = {n: n for n in range(1, count + 1)}
-        mapping[index + 1] = None
-        for old in range(index + 2, count + 1):
-            mapping[old] = old - 1
-        self._render()
-        self.reordered.emit(mapping)
-        self.changed.emit()
+        self.model.remove_reference(self.field, index)
 
-    def move(self, index: int, to: int) -> None:
-        if not (0 <= index < len(self._refs) and 0 <= to < len(self._refs)) or index == to:
-            return
-        order = list(range(1, len(self._refs) + 1))
-        order.insert(to, order.pop(index))
-        self._refs.insert(to, self._refs.pop(index))
-        self._render()
-        self.reordered.emit({old: new for new, old in enumerate(order, start=1)})
-        self.changed.emit()
-        self.slots[to].setFocus()
+    def move_slot(self, index: int, to: int) -> None:
+        if 0 <= to < len(self.references()):
+            self.model.move_reference(self.field, index, to)
+            self.slots[to].setFocus()
 
     def clear(self) -> None:
-        if self._refs:
-            count = len(self._refs)
-            self._refs = []
-            self._render()
-            self.reordered.emit(dict.fromkeys(range(1, count + 1)))
-            self.changed.emit()
+        self.model.clear_references(self.field)
 
     def set_problems(self, problems: dict[int, list[Problem]]) -> None:
         for index, slot in enumerate(self.slots):
             found = problems.get(index, [])
-            info = self._media.get(slot.reference or "")
+            info = self.model.media.get(slot.reference or "")
             if isinstance(info, ProbeFailure):
                 continue
             if found:
@@ -310,7 +283,7 @@ class SlotGroup(QWidget):
         if event.mimeData().hasUrls() or event.mimeData().hasText():
             event.acceptProposedAction()
 
-    def dragMoveEvent(self, event: QDragEnterEvent) -> None:  # Qt's name
+    def dragMoveEvent(self, event: QDragMoveEvent) -> None:  # Qt's name
         event.acceptProposedAction()
 
     def dropEvent(self, event: QDropEvent) -> None:  # Qt's name
@@ -319,7 +292,9 @@ class SlotGroup(QWidget):
             self.message.emit("Only files and links can be dropped here.")
             return
         target = self.childAt(event.position().toPoint())
-        slot = next((s for s in self.slots if target is s or s.isAncestorOf(target)), None)
+        slot = next(
+            (s for s in self.slots if target is s or (target and s.isAncestorOf(target))), None
+        )
         self.add_references(refs, at=None if slot is None else slot.number - 1)
         event.acceptProposedAction()
 
@@ -333,10 +308,10 @@ class SlotGroup(QWidget):
                     self.remove(index)
                     return True
                 if ctrl and event.key() == Qt.Key.Key_Left:
-                    self.move(index, index - 1)
+                    self.move_slot(index, index - 1)
                     return True
                 if ctrl and event.key() == Qt.Key.Key_Right:
-                    self.move(index, index + 1)
+                    self.move_slot(index, index + 1)
                     return True
             if slot is not None and event.matches(QKeySequence.StandardKey.Paste):
                 self.paste()
@@ -353,38 +328,49 @@ class SlotGroup(QWidget):
         if slot.reference is None:
             self.pick_files()
 
+    def _follow(self, change: Change) -> None:
+        if change.aspects & {Aspect.REFERENCES, Aspect.MEDIA, Aspect.LOADED}:
+            self._render()
+            self._probe_new()
+
     def _render(self) -> None:
+        refs = self.references()
+        media = self.model.media
         for index, slot in enumerate(self.slots):
-            if index < len(self._refs):
-                ref = self._refs[index]
+            if index < len(refs):
+                ref = refs[index]
                 slot.show_reference(ref)
-                if ref in self._media:
-                    slot.show_info(self._media[ref])
+                if ref in media:
+                    slot.show_info(media[ref])
                 if ref in self._thumbs:
                     slot.show_thumbnail(self._thumbs[ref])
             else:
                 slot.show_empty()
 
+    def _probe_new(self) -> None:
+        """Probe (off the UI thread) every local file of this group not yet checked."""
+        waiting = set(self.model.awaiting_probe())
+        for ref in self.references():
+            if ref in waiting and ref not in self._probing:
+                self._probing.add(ref)
+                self.tasks.run(self._inspect(ref), f"Reading {display_name(ref)}")
+
     async def _inspect(self, ref: str) -> None:
         try:
             info = await asyncio.to_thread(_probe, ref)
             if isinstance(info, MediaInfo) and info.kind is not self.kind:
-                self._refs = [r for r in self._refs if r != ref]
                 self.message.emit(
                     f"{display_name(ref)} is {'an' if info.kind.value[0] in 'aeiou' else 'a'} "
                     f"{info.kind.value}; drop it on the {info.kind.value} slots."
                 )
-                self._render()
-                self.changed.emit()
+                self.model.discard_reference(ref)
                 return
-            self._media[ref] = info
-            self._render()
-            self.changed.emit()
-            if isinstance(info, MediaInfo):
+            self.model.set_media(ref, info)
+            if isinstance(info, MediaInfo) and ref not in self._thumbs:
                 self._thumbs[ref] = await asyncio.to_thread(self._thumbnail, ref, info)
                 self._render()
         finally:
-            self._pending -= 1
+            self._probing.discard(ref)
 
     def _thumbnail(self, ref: str, info: MediaInfo) -> Path | None:
         from seedance_desktop.media.frames import audio_waveform, image_thumbnail, poster_frame
