@@ -83,7 +83,8 @@ def _run_owner_window(argv: Sequence[str] | None, lock: object, files: list[str]
 
     from seedance_desktop import __version__
 
-    app = QApplication.instance() or QApplication(list(argv or sys.argv[:1]))
+    existing = QApplication.instance()
+    app = existing if isinstance(existing, QApplication) else QApplication(argv or sys.argv[:1])
     app.setApplicationName("Seedance Desktop")
     app.setOrganizationName("Seedance Desktop")
     app.setApplicationVersion(__version__)

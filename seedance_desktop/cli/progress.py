@@ -31,7 +31,8 @@ class ProgressPrinter:
         line = self._line(event)
         if line is None:
             return
-        key = getattr(event, "job_id", None) or getattr(getattr(event, "job", None), "id", 0)
+        found = getattr(event, "job_id", None) or getattr(getattr(event, "job", None), "id", 0)
+        key = found if isinstance(found, int) else 0
         if self._last.get(key) == line:
             return
         self._last[key] = line

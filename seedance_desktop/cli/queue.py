@@ -14,6 +14,7 @@ from seedance_desktop.cli.owner_client import ask_owner, refuse_busy
 from seedance_desktop.cli.progress import ProgressPrinter
 from seedance_desktop.engine.actions import ACTIONS, JobAction, Resolution
 from seedance_desktop.engine.database import Database, DatabaseError
+from seedance_desktop.engine.engine import Engine
 from seedance_desktop.engine.events import EventBus
 from seedance_desktop.engine.jobs import Job, JobRepository
 from seedance_desktop.engine.owner_commands import perform
@@ -123,7 +124,7 @@ async def _run_queue() -> int:
     return EXIT_OK if not left else EXIT_FAILED
 
 
-async def _work(engine) -> None:  # type: ignore[no-untyped-def]
+async def _work(engine: Engine) -> None:
     stop = interrupt_event()
     idle = asyncio.ensure_future(engine.run_until_idle())
     interrupted = asyncio.ensure_future(stop.wait())

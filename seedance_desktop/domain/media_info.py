@@ -52,15 +52,29 @@ class MediaInfo:
         return cls(
             kind=MediaKind(str(data["kind"])),
             format=str(data["format"]),
-            size_bytes=int(data["size_bytes"]),  # type: ignore[arg-type]
-            width=data.get("width"),  # type: ignore[arg-type]
-            height=data.get("height"),  # type: ignore[arg-type]
-            duration_s=data.get("duration_s"),  # type: ignore[arg-type]
-            fps=data.get("fps"),  # type: ignore[arg-type]
+            size_bytes=_int(data.get("size_bytes")) or 0,
+            width=_int(data.get("width")),
+            height=_int(data.get("height")),
+            duration_s=_float(data.get("duration_s")),
+            fps=_float(data.get("fps")),
             has_audio=bool(data.get("has_audio", False)),
-            video_codec=data.get("video_codec"),  # type: ignore[arg-type]
-            audio_codec=data.get("audio_codec"),  # type: ignore[arg-type]
+            video_codec=_text(data.get("video_codec")),
+            audio_codec=_text(data.get("audio_codec")),
         )
+
+
+def _int(value: object) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _float(value: object) -> float | None:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    return None
+
+
+def _text(value: object) -> str | None:
+    return value if isinstance(value, str) else None
 
 
 @dataclass(frozen=True)

@@ -160,10 +160,10 @@ def shot_from_json(data: Mapping[str, object]) -> Shot:
         fast=bool(data.get("fast", False)),
         prompt=str(data.get("prompt", "")),
         resolution=optional_text("resolution"),
-        duration=data.get("duration"),  # type: ignore[arg-type]
+        duration=_duration(data.get("duration")),
         aspect_ratio=optional_text("aspect_ratio"),
-        generate_audio=data.get("generate_audio"),  # type: ignore[arg-type]
-        seed=data.get("seed"),  # type: ignore[arg-type]
+        generate_audio=_flag(data.get("generate_audio")),
+        seed=_whole(data.get("seed")),
         end_user_id=optional_text("end_user_id"),
         start_image=optional_text("start_image"),
         end_image=optional_text("end_image"),
@@ -187,3 +187,15 @@ def replace_references(shot: Shot, mapping: Mapping[str, str]) -> Shot:
         videos=tuple(mapping.get(r, r) for r in shot.videos),
         audios=tuple(mapping.get(r, r) for r in shot.audios),
     )
+
+
+def _duration(value: object) -> str | int | None:
+    return value if isinstance(value, str | int) and not isinstance(value, bool) else None
+
+
+def _flag(value: object) -> bool | None:
+    return value if isinstance(value, bool) else None
+
+
+def _whole(value: object) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None

@@ -179,9 +179,9 @@ class _Checker:
                 Severity.WARNING,
                 "The end frame is the same picture as the start frame: the shot may barely move.",
             )
-        if start and end and start.pixels and end.pixels:
-            start_shape = start.width / start.height  # type: ignore[operator]
-            end_shape = end.width / end.height  # type: ignore[operator]
+        if start and end and start.width and start.height and end.width and end.height:
+            start_shape = start.width / start.height
+            end_shape = end.width / end.height
             if abs(start_shape - end_shape) / start_shape > 0.05:
                 yield Problem(
                     "end_image_url",

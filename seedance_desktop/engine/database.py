@@ -15,7 +15,7 @@ import logging
 import os
 import sqlite3
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -255,7 +255,9 @@ class Database:
             raise
         self.connection.commit()
 
-    def execute(self, sql: str, params: tuple | dict = ()) -> sqlite3.Cursor:
+    def execute(
+        self, sql: str, params: Sequence[object] | Mapping[str, object] = ()
+    ) -> sqlite3.Cursor:
         return self.connection.execute(sql, params)
 
     def sync_to_disk(self) -> None:

@@ -854,9 +854,14 @@ class Engine:
         """The job's request at fal. Saved URLs are used while they are on the configured origin
         (the key is never sent elsewhere); otherwise they are rebuilt from the request id."""
         assert job.request_id is not None
-        urls = (job.status_url, job.response_url, job.cancel_url)
-        if all(u and self.fal_config.key_allowed(u) for u in urls):
-            return Handle(job.endpoint, job.request_id, *urls)  # type: ignore[arg-type]
+        status, response, cancel = job.status_url, job.response_url, job.cancel_url
+        if (
+            status
+            and response
+            and cancel
+            and all(self.fal_config.key_allowed(u) for u in (status, response, cancel))
+        ):
+            return Handle(job.endpoint, job.request_id, status, response, cancel)
         return Handle.rebuild(self.fal_config.queue_url, job.endpoint, job.request_id)
 
     def _result_path(self, job: Job) -> Path:

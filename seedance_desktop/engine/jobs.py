@@ -226,9 +226,7 @@ class JobRepository:
             ).fetchall()
         return [Job.from_row(r) for r in rows]
 
-    def move(
-        self, job: Job, target: JobState, *, detail: str | None = None, **changes: object
-    ) -> Job:
+    def move(self, job: Job, target: JobState, *, detail: str | None = None, **changes: Any) -> Job:
         """Change a job's state (and columns) durably; the caller acts only after this returns."""
         if target is not job.state and not can_move(job.state, target):
             raise TransitionError(f"a job cannot go from {job.state} to {target}")
@@ -248,12 +246,12 @@ class JobRepository:
             if updated != 1:
                 raise TransitionError(f"job {job.id} changed underneath (expected {job.state})")
             if target is not job.state:
-                attempt = int(changes.get("attempt", job.attempt))  # type: ignore[call-overload]
+                attempt = int(changes.get("attempt", job.attempt))
                 self._history(tx, job.id, attempt, target, detail, now)
                 _record_charge(tx, job, target, changes, attempt, now)
         return self.get(job.id)
 
-    def update(self, job: Job, **changes: object) -> Job:
+    def update(self, job: Job, **changes: Any) -> Job:
         """Change columns without a state change."""
         return self.move(job, job.state, **changes)
 
@@ -316,8 +314,9 @@ def _record_charge(
     at its final cost; a job that fal ran to the end (it reported COMPLETED) and that then failed
     counts at its highest estimate, since fal may have billed it. A later download of the same
     attempt replaces that estimate with the final cost."""
-    if target is JobState.DONE and changes.get("final_cost") is not None:
-        usd, kind = float(changes["final_cost"]), "final"  # type: ignore[arg-type]
+    final_cost = changes.get("final_cost")
+    if target is JobState.DONE and isinstance(final_cost, int | float):
+        usd, kind = float(final_cost), "final"
     elif target is JobState.FAILED and changes.get("completed_at", job.completed_at) is not None:
         usd, kind = job.estimate.max_usd, "failed_after_run"
     else:

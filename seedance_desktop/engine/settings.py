@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass, fields
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
 
 from seedance_desktop.engine.database import Database
 
@@ -30,13 +33,13 @@ class SettingsStore:
             )
 
 
-T = TypeVar("T")
+T = TypeVar("T", bound="DataclassInstance")
 
 
 def _load(cls: type[T], store: SettingsStore, key: str) -> T:
     """A settings dataclass from its saved JSON; unknown or broken values fall back to defaults."""
     saved = store.get(key, {})
-    known = {f.name for f in fields(cls)}  # type: ignore[arg-type]
+    known = {f.name for f in fields(cls)}
     values = {k: v for k, v in saved.items() if k in known} if isinstance(saved, dict) else {}
     try:
         return cls(**values)

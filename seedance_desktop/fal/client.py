@@ -11,7 +11,7 @@ import inspect
 import json
 import logging
 import re
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping
 from contextlib import aclosing
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
@@ -22,6 +22,7 @@ import httpx
 
 from seedance_desktop import __version__
 from seedance_desktop.domain.text import printable
+from seedance_desktop.fal.closing import closing_stream
 from seedance_desktop.fal.config import FalConfig, origin_of
 from seedance_desktop.fal.download import ProgressCallback, download_file
 from seedance_desktop.fal.errors import (
@@ -468,7 +469,7 @@ class FalClient:
             raise _error(response, handle.request_id)
         return Status.from_json(parse_body(response.content))
 
-    async def stream(self, handle: Handle, *, logs: bool = True) -> AsyncIterator[Status]:
+    async def stream(self, handle: Handle, *, logs: bool = True) -> AsyncGenerator[Status]:
         """Statuses from the SSE stream until COMPLETED (then it stops) or the stream ends.
 
         Raises StreamUnsupported when the server has no stream, NetworkDown when it breaks.
@@ -507,12 +508,12 @@ class FalClient:
         finally:
             await response.aclose()
 
-    async def _read_stream(self, response: httpx.Response) -> AsyncIterator[Status]:
+    async def _read_stream(self, response: httpx.Response) -> AsyncGenerator[Status]:
         parser = SSEParser()
         failure: httpx.TransportError | None = None
         # Closed here, in this task: left to the garbage collector, httpcore's stream generators
         # finalise at loop shutdown and can hang it.
-        async with aclosing(response.aiter_lines()) as lines:
+        async with closing_stream(response.aiter_lines()) as lines:
             while True:
                 try:
                     line = await anext(lines)

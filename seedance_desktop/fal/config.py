@@ -11,6 +11,7 @@ import hmac
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from typing import NoReturn
 
 import httpx
 
@@ -66,9 +67,9 @@ class FalKey:
             return NotImplemented
         return hmac.compare_digest(self._secret.encode(), other._secret.encode())
 
-    __hash__ = None  # type: ignore[assignment]
+    __hash__ = None  # type: ignore[assignment]  # unhashable on purpose: typeshed wants a method
 
-    def __reduce__(self) -> object:
+    def __reduce__(self) -> NoReturn:
         raise TypeError("A FalKey cannot be pickled.")
 
 
@@ -160,7 +161,7 @@ class FalConfig:
             "cdn_url": env.get(ENV_CDN_URL) or DEFAULT_CDN_URL,
         }
         values.update(overrides)
-        return cls(**values)  # type: ignore[arg-type]
+        return cls(**values)  # type: ignore[arg-type]  # keyword overrides of known fields
 
     def with_key(self, key: str | FalKey | None) -> FalConfig:
         return replace(self, key=_key_from(key))

@@ -17,13 +17,13 @@ import os
 import re
 import unicodedata
 from collections.abc import Callable
-from contextlib import aclosing
 from pathlib import Path
 from typing import BinaryIO
 
 import httpx
 
 from seedance_desktop.domain.text import printable
+from seedance_desktop.fal.closing import closing_stream
 from seedance_desktop.fal.config import origin_of
 from seedance_desktop.fal.errors import (
     DiskFull,
@@ -337,7 +337,7 @@ async def _receive(
     encoded = response.headers.get("content-encoding", "identity").lower() != "identity"
     body = response.aiter_bytes() if encoded else response.aiter_raw()
     # Closed in this task (see client._read_stream): never left to the garbage collector.
-    async with aclosing(body) as chunks:
+    async with closing_stream(body) as chunks:
         while True:
             try:
                 chunk = await anext(chunks)

@@ -147,7 +147,7 @@ class RetryPolicy:
 
     def backoff_s(self, retry: int) -> float:
         """Full jitter: uniform in [0, min(cap, base * 2**(retry-1))] for retry n (1-based)."""
-        ceiling = min(self.max_delay_s, self.base_delay_s * (2 ** max(0, retry - 1)))
+        ceiling = min(self.max_delay_s, self.base_delay_s * 2.0 ** max(0, retry - 1))
         return ceiling * self.random()
 
     def delay_s(self, retry: int, retry_after: str | None = None) -> float:

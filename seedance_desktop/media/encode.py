@@ -41,7 +41,8 @@ def _as_channels(samples: np.ndarray, channels: int) -> np.ndarray:
     if data.shape[0] == channels:
         return data
     if channels == 1:
-        return data.mean(axis=0, keepdims=True)
+        mono: np.ndarray = data.mean(axis=0, keepdims=True)
+        return mono
     if data.shape[0] == 1:
         return np.repeat(data, channels, axis=0)
     return data[:channels]

@@ -231,7 +231,7 @@ def _last(
 
 def _upright(frame: av.VideoFrame) -> Image.Image:
     """The frame as displayed: rotation is counter-clockwise degrees, as PIL's rotate takes."""
-    image = frame.to_image()
+    image: Image.Image = frame.to_image()  # type: ignore[no-untyped-call]  # PyAV's stub
     turn = round((frame.rotation or 0) / 90) % 4
     if turn:
         transpose = Image.Transpose
@@ -248,7 +248,10 @@ def _read_peaks_source(path: PathArg, name: str) -> np.ndarray:
     """The first sound stream as mono float32 at a low rate (peaks only, not for listening)."""
     chunks: list[np.ndarray] = []
     try:
-        with open(path, "rb") as handle, av.open(handle, metadata_errors="ignore") as container:
+        with (
+            open(path, "rb") as handle,
+            av.open(handle, mode="r", metadata_errors="ignore") as container,
+        ):
             if not container.streams.audio:
                 raise MediaError(f"{name} has no sound.")
             resampler = av.AudioResampler(format="flt", layout="mono", rate=_WAVEFORM_RATE)

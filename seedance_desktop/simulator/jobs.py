@@ -11,11 +11,11 @@ import asyncio
 import logging
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Literal
+from typing import Any, Literal
 
 from seedance_desktop.simulator.config import SimulatorConfig
 
@@ -148,7 +148,7 @@ class Job:
         return body
 
 
-JobWork = Callable[[Job], Awaitable[Outcome]]
+JobWork = Callable[[Job], Coroutine[Any, Any, Outcome]]
 CancelResult = Literal["removed", "requested", "completed"]
 
 
@@ -303,7 +303,7 @@ class JobQueue:
         work.add_done_callback(_consume_exception)
         progress = loop.create_task(self._progress(job))
         cancelled = loop.create_task(job.cancel_requested.wait())
-        both = asyncio.gather(asyncio.shield(work), progress)
+        both: asyncio.Future[Any] = asyncio.gather(asyncio.shield(work), progress)
         both.add_done_callback(_consume_exception)
         try:
             await asyncio.wait({both, cancelled}, return_when=asyncio.FIRST_COMPLETED)
@@ -325,7 +325,7 @@ class JobQueue:
             job.log(f"Rendering {step * 100 // PROGRESS_STEPS}%")
 
 
-def _consume_exception(future: asyncio.Future[object]) -> None:
+def _consume_exception(future: asyncio.Future[Any]) -> None:
     """Mark a failure as seen (it is reported elsewhere), so asyncio does not log it again."""
     if not future.cancelled():
         future.exception()

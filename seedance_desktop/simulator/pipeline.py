@@ -92,11 +92,13 @@ def references(payload: Mapping[str, object]) -> list[Reference]:
 def _value_at(payload: Mapping[str, object], loc: list[str | int]) -> tuple[bool, object]:
     value: object = payload
     for key in loc[1:]:
-        in_list = isinstance(key, int) and isinstance(value, list) and 0 <= key < len(value)
-        in_map = isinstance(key, str) and isinstance(value, Mapping) and key in value
-        if not (in_list or in_map):
-            return False, None
-        value = value[key]  # type: ignore[index]
+        if isinstance(key, int) and isinstance(value, list) and 0 <= key < len(value):
+            value = value[key]
+            continue
+        if isinstance(key, str) and isinstance(value, Mapping) and key in value:
+            value = value[key]
+            continue
+        return False, None
     return True, value
 
 

@@ -305,7 +305,8 @@ def _overlay(
     text = f"SIMULATED · seed {spec.seed}"
     left, top, right, bottom = label_font.getbbox(text)
     pad = max(4, size // 3)
-    label = Image.new("RGBA", (right - left + 2 * pad, bottom - top + 2 * pad), (0, 0, 0, 120))
+    box = (round(right - left) + 2 * pad, round(bottom - top) + 2 * pad)
+    label = Image.new("RGBA", box, (0, 0, 0, 120))
     ImageDraw.Draw(label).text((pad - left, pad - top), text, font=label_font,
                                fill=(255, 255, 255, 230))  # fmt: skip
     layers.append((label, (margin // 2, margin // 2)))

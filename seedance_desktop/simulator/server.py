@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import Any
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -120,32 +121,37 @@ class Routes:
             start_timeout_s=_float(request.headers.get("x-fal-request-timeout")),
         )
         request.scope["sim"].update(request_id=job.id, model_id=model_id)
-        answer = {"request_id": job.id, **job.urls(), "status": State.IN_QUEUE.value}
+        answer: dict[str, object] = {
+            "request_id": job.id,
+            **job.urls(),
+            "status": State.IN_QUEUE.value,
+        }
         answer["queue_position"] = job.position or 0
         return _json(200, answer, job.id)
 
-    def _job(self, request: Request) -> tuple[Job | None, Response | None]:
+    def _job(self, request: Request) -> Job | Response:
+        """The request's job, or the answer that refuses it."""
         if refusal := _key_refusal(request):
-            return None, refusal
+            return refusal
         params = request.path_params
         request_id = params["request_id"]
         request.scope["sim"]["request_id"] = request_id
         job = self.s.queue.get(f"{params['owner']}/{params['app']}", request_id)
         if job is None:
-            return None, _json(404, {"detail": "Request not found"}, request_id)
-        return job, None
+            return _json(404, {"detail": "Request not found"}, request_id)
+        return job
 
     async def status(self, request: Request) -> Response:
-        job, refusal = self._job(request)
-        if job is None:
-            return refusal  # type: ignore[return-value]
+        job = self._job(request)
+        if isinstance(job, Response):
+            return job
         code = 200 if job.state is State.COMPLETED else 202
         return _json(code, job.status_json(_with_logs(request)), job.id)
 
     async def stream(self, request: Request) -> Response:
-        job, refusal = self._job(request)
-        if job is None:
-            return refusal  # type: ignore[return-value]
+        job = self._job(request)
+        if isinstance(job, Response):
+            return job
         headers = {"x-fal-request-id": job.id, "cache-control": "no-cache"}
         return StreamingResponse(
             self._events(job, _with_logs(request)), media_type="text/event-stream", headers=headers
@@ -170,9 +176,9 @@ class Routes:
                 yield ": ping\n\n"
 
     async def result(self, request: Request) -> Response:
-        job, refusal = self._job(request)
-        if job is None:
-            return refusal  # type: ignore[return-value]
+        job = self._job(request)
+        if isinstance(job, Response):
+            return job
         if job.state is not State.COMPLETED or job.outcome is None:
             return _json(400, {"detail": "Request is still in progress"}, job.id)
         outcome = job.outcome
@@ -182,9 +188,9 @@ class Routes:
     async def cancel(self, request: Request) -> Response:
         if refusal := _key_refusal(request):
             return refusal
-        job, _ = self._job(request)
+        job = self._job(request)
         request_id = request.path_params["request_id"]
-        if job is None:
+        if isinstance(job, Response):
             return _json(404, {"status": "NOT_FOUND"}, request_id)
         outcome = self.s.queue.cancel(job)
         if outcome == "removed":
@@ -347,7 +353,7 @@ class SimulatorApp:
 
     asgi: SimMiddleware
     state: SimState
-    shutdown: Callable[[], Awaitable[None]]
+    shutdown: Callable[[], Coroutine[Any, Any, None]]
 
 
 def create_app(config: SimulatorConfig, log: RequestLog | None = None) -> SimulatorApp:

@@ -29,6 +29,7 @@ def _address(value: object) -> _Address:
 class DroppableH11Protocol(H11Protocol):
     """uvicorn's HTTP/1.1 protocol, registering its transport so the app can abort it."""
 
+    # uvicorn annotates the parameter as BaseTransport; it is always a full Transport here.
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
         self._drop_key = (_address(self.client), _address(self.server))

@@ -21,7 +21,7 @@ os.environ.setdefault("QT_API", "pyside6")  # qasync must pick this binding
 import qasync
 
 
-class QtEventLoop(qasync.QEventLoop):  # type: ignore[misc, name-defined]
+class QtEventLoop(qasync.QEventLoop):
     def run_forever(self) -> Any:
         previous = sys.get_asyncgen_hooks()
         sys.set_asyncgen_hooks(

@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
 
 from seedance_desktop import secrets
 from seedance_desktop.backend import check_key, key_check_config
-from seedance_desktop.engine.settings import AppPreferences, EngineSettings
+from seedance_desktop.engine.interface import AppPreferences, EngineSettings
 from seedance_desktop.fal.config import FalConfig
 from seedance_desktop.ui.tasks import TaskRunner
 
