@@ -108,3 +108,19 @@ def test_a_crash_in_the_submit_window_waits_for_the_person(simulator, tmp_path: 
     (job,) = jobs(home, simulator.url)
     assert job["state"] == "done"
     assert len(submits(simulator)) == 1
+
+
+def test_every_crash_point_the_engine_names_exists() -> None:
+    """A misspelt point would never fire: its crash test would pass and prove nothing."""
+    import re
+    from pathlib import Path
+
+    import pytest
+
+    from seedance_desktop.engine import crashpoints
+
+    source = "\n".join(path.read_text() for path in Path(crashpoints.__file__).parent.rglob("*.py"))
+    named = set(re.findall(r'crash_point\("([a-z_]+)"\)', source))
+    assert named == set(crashpoints.POINTS)
+    with pytest.raises(ValueError):
+        crashpoints.crash_point("befor_submit")

@@ -47,7 +47,7 @@ from seedance_desktop.fal.retry import (
     status_is_retryable,
     submit_status_is_retryable,
 )
-from seedance_desktop.fal.sse import SSEParser, iter_events
+from seedance_desktop.fal.sse import SSEParser
 
 SECRET = "unit-key-id:unit-very-secret-value"
 
@@ -262,14 +262,9 @@ def test_network_error_reasons() -> None:
 # --- SSE -------------------------------------------------------------------------------------
 
 
-def feed_all(lines: list[str]) -> tuple[list[str], SSEParser]:
+def feed_all(lines: list[str]) -> list[str]:
     parser = SSEParser()
-    out = []
-    for line in lines:
-        event = parser.feed(line)
-        if event is not None:
-            out.append(event.data)
-    return out, parser
+    return [data for line in lines if (data := parser.feed(line)) is not None]
 
 
 def test_sse_events_comments_and_multiline_data() -> None:
@@ -288,21 +283,18 @@ def test_sse_events_comments_and_multiline_data() -> None:
         "data: x",
         "",
     ]
-    events, parser = feed_all(lines)
+    events = feed_all(lines)
     assert events == ['{"status": "IN_QUEUE"}', "first\nsecond", "x"]
-    assert parser.comments == 2
 
 
-def test_sse_fields_and_flush() -> None:
+def test_sse_other_fields_are_ignored_and_flush_delivers_the_last_event() -> None:
     parser = SSEParser()
     for line in ("event: update", "id: 9", "retry: 12", "retry: nope", "data: a"):
         assert parser.feed(line) is None
-    event = parser.feed("")
-    assert event is not None
-    assert (event.event, event.id, event.retry_ms, event.data) == ("update", "9", 12, "a")
+    assert parser.feed("") == "a"
+    assert parser.feed("") is None  # a blank line with nothing assembled is no event
     parser.feed("data: unterminated")
-    last = parser.flush()
-    assert last is not None and last.data == "unterminated" and last.event == "message"
+    assert parser.flush() == "unterminated"
     assert parser.flush() is None
 
 
@@ -311,8 +303,10 @@ async def test_sse_over_an_httpx_stream_with_crlf() -> None:
     http = httpx.AsyncClient(
         transport=httpx.MockTransport(lambda r: httpx.Response(200, content=body))
     )
+    parser = SSEParser()
     async with http.stream("GET", "https://x.test/stream") as response:
-        datas = [event.data async for event in iter_events(response.aiter_lines())]
+        datas = [data async for line in response.aiter_lines() if (data := parser.feed(line))]
+    datas += [last] if (last := parser.flush()) else []
     assert datas == ['{"a": 1}', '{"a": 2}', '{"a": 3}']
 
 

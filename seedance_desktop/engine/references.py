@@ -115,7 +115,3 @@ class UploadCache:
                 "VALUES (?, ?, ?, ?, ?)",
                 (sha256, origin, url, now, now + self.ttl_s),
             )
-
-    def forget(self, sha256: str, origin: str) -> None:
-        with self.db.transaction() as tx:
-            tx.execute("DELETE FROM uploads WHERE sha256 = ? AND origin = ?", (sha256, origin))

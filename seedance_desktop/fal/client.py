@@ -522,15 +522,15 @@ class FalClient:
                 except httpx.TransportError as exc:
                     failure = exc
                     break
-                event = parser.feed(line)
-                if event is not None and (status := _status_event(event.data)) is not None:
+                data = parser.feed(line)
+                if data is not None and (status := _status_event(data)) is not None:
                     yield status
         if failure is not None:
             error = network_error(failure)
             del failure
             raise error
         last = parser.flush()
-        if last is not None and (status := _status_event(last.data)) is not None:
+        if last is not None and (status := _status_event(last)) is not None:
             yield status
 
     async def follow(

@@ -170,11 +170,6 @@ class RetryPolicy:
             return never_sent(exc)
         return exception_is_retryable(exc)
 
-    async def wait(self, retry: int, retry_after: str | None = None) -> float:
-        delay = self.delay_s(retry, retry_after)
-        await self.sleep(delay)
-        return delay
-
 
 def _is_dns_failure(exc: BaseException) -> bool:
     seen: set[int] = set()

@@ -104,10 +104,6 @@ class Mp4Writer:
             raise
 
     @property
-    def frame_count(self) -> int:
-        return self._frames
-
-    @property
     def duration_s(self) -> float:
         return self._frames / self.fps
 
