@@ -1,4 +1,4 @@
-"""6. Memory: resident memory of the app idle with 1,000 finished jobs in its history (and their
+"""6. Memory: resident memory of the app idle with 10,000 finished jobs in its history (and their
 library entries, videos and thumbnails). Bar: under 250 MB.
 
 The app is started exactly as `seedance-desktop` starts it (launch_window.py idle → app.py) on a
@@ -64,7 +64,7 @@ def run(quick: bool = False) -> list[Entry]:
 
     from seedance_desktop.paths import AppPaths
 
-    jobs, settle, samples = (50, 0.5, 2) if quick else (1000, 3.0, 8)
+    jobs, settle, samples = (50, 0.5, 2) if quick else (10_000, 3.0, 8)
     with tempfile.TemporaryDirectory(prefix="seedance-bench-memory-") as tmp:
         root = Path(tmp)
         full, empty = root / "full", root / "empty"

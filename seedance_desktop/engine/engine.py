@@ -66,7 +66,12 @@ from seedance_desktop.engine.spend import (
     shot_cost_text,
     spend_totals,
 )
-from seedance_desktop.engine.states import COMMITTED_STATES, IN_FLIGHT_STATES, JobState
+from seedance_desktop.engine.states import (
+    COMMITTED_STATES,
+    IN_FLIGHT_STATES,
+    UNFINISHED_STATES,
+    JobState,
+)
 from seedance_desktop.engine.waits import Wait, WaitKind
 from seedance_desktop.fal import errors as fal_errors
 from seedance_desktop.fal.client import CancelOutcome, FalClient, Handle, State, Status
@@ -412,8 +417,8 @@ class Engine:
         recheck: float | None = None
         in_flight = sum(1 for j in self.jobs.all(IN_FLIGHT_STATES))
         assert self.connectivity is not None
-        for job in self.jobs.all():
-            if job.id in self._tasks or job.state.is_final:
+        for job in self.jobs.all(UNFINISHED_STATES):  # a long history costs nothing here
+            if job.id in self._tasks:
                 continue
             if job.state is JobState.UNKNOWN_SUBMISSION:
                 continue

@@ -34,6 +34,7 @@ class JobState(StrEnum):
 
 
 FINAL_STATES = frozenset({JobState.DONE, JobState.FAILED, JobState.CANCELLED})
+UNFINISHED_STATES = frozenset(JobState) - FINAL_STATES
 
 # States that hold one of the "jobs in flight at fal" slots.
 IN_FLIGHT_STATES = frozenset(

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from enum import IntEnum
 from pathlib import Path
 from typing import Any
@@ -66,12 +66,11 @@ def clock_text(seconds: float) -> str:
 
 @dataclass(frozen=True)
 class QueueRow:
-    """What one row shows; rebuilt from events only."""
+    """What one row shows, made from the job and what is live about it."""
 
     job: Job
     progress: JobProgress | None = None
     wait: Wait | None = None
-    thumbnail: Path | None = None
 
     @property
     def state_text(self) -> str:
@@ -132,7 +131,10 @@ class QueueRow:
 
 
 class QueueModel(QAbstractTableModel):
-    """Jobs newest first. Feed it with `reset`, `upsert`, `remove`, `progress` and `tick`."""
+    """Jobs newest first. Feed it with `reset`, `upsert`, `remove`, `progress` and `tick`.
+
+    It keeps the jobs and, apart, the little that is live (progress, waits, thumbnails found);
+    a row's words are made only when that row is painted."""
 
     def __init__(
         self,
@@ -145,9 +147,13 @@ class QueueModel(QAbstractTableModel):
         self._wait_reason = wait_reason
         self._thumbnail = thumbnail
         self._clock = clock
-        self._rows: list[QueueRow] = []  # newest first
+        self._jobs: list[Job] = []  # newest first
         self._index: dict[int, int] = {}  # job id -> row
-        self._icons: dict[Path, QIcon | None] = {}
+        self._progress: dict[int, JobProgress] = {}  # live, for jobs in the state it came in
+        self._waits: dict[int, Wait] = {}  # queued jobs only
+        self._icons: dict[
+            int, QIcon | None
+        ] = {}  # job id -> its result's thumbnail, looked up once
         self.mode_icons: dict[object, QIcon] = {}
 
     # Feeding -----------------------------------------------------------------------------------
@@ -161,7 +167,14 @@ class QueueModel(QAbstractTableModel):
 
     def reset(self, jobs: Iterable[Job]) -> None:
         self.beginResetModel()
-        self._rows = [self._row_for(job, None) for job in sorted(jobs, key=_newest_first)]
+        self._jobs = sorted(jobs, key=_newest_first)
+        self._progress.clear()
+        self._icons.clear()
+        self._waits = {
+            job.id: wait
+            for job in self._jobs
+            if job.state is JobState.QUEUED and (wait := self._wait_reason(job.id)) is not None
+        }
         self._reindex()
         self.endResetModel()
 
@@ -169,14 +182,16 @@ class QueueModel(QAbstractTableModel):
         row = self._index.get(job.id)
         if row is None:
             self.beginInsertRows(_ROOT, 0, 0)
-            self._rows.insert(0, self._row_for(job, None))
+            self._jobs.insert(0, job)
             self._reindex()
+            self._note_wait(job)
             self.endInsertRows()
             return
-        old = self._rows[row]
-        progress = old.progress if old.job.state is job.state else None
-        thumbnail = old.thumbnail if old.job.state is job.state else None
-        self._rows[row] = self._row_for(job, progress, thumbnail)
+        if self._jobs[row].state is not job.state:
+            self._progress.pop(job.id, None)
+            self._icons.pop(job.id, None)
+        self._jobs[row] = job
+        self._note_wait(job)
         self._row_changed(row)
 
     def remove(self, job_id: int) -> None:
@@ -184,7 +199,9 @@ class QueueModel(QAbstractTableModel):
         if row is None:
             return
         self.beginRemoveRows(_ROOT, row, row)
-        del self._rows[row]
+        del self._jobs[row]
+        for live in (self._progress, self._waits, self._icons):
+            live.pop(job_id, None)
         self._reindex()
         self.endRemoveRows()
 
@@ -192,24 +209,23 @@ class QueueModel(QAbstractTableModel):
         row = self._index.get(progress.job_id)
         if row is None:
             return
-        old = self._rows[row]
-        wait = self._wait_reason(old.job.id) if progress.phase is ProgressPhase.WAIT else old.wait
-        self._rows[row] = replace(old, progress=progress, wait=wait)
+        self._progress[progress.job_id] = progress
+        if progress.phase is ProgressPhase.WAIT:
+            self._note_wait(self._jobs[row])
         self._row_changed(row)
 
     def refresh_waits(self) -> None:
         """Queued jobs' wait reasons changed (a pause, the budget, the network)."""
-        for row, item in enumerate(self._rows):
-            if item.job.state is JobState.QUEUED:
-                wait = self._wait_reason(item.job.id)
-                if wait != item.wait:
-                    self._rows[row] = replace(item, wait=wait)
+        for row, job in enumerate(self._jobs):
+            if job.state is JobState.QUEUED:
+                before = self._waits.get(job.id)
+                if self._note_wait(job) != before:
                     self._row_changed(row)
 
     def tick(self) -> None:
         """A second went by: running jobs' elapsed time moves."""
-        for row, item in enumerate(self._rows):
-            if item.job.state in (JobState.IN_QUEUE, JobState.IN_PROGRESS):
+        for row, job in enumerate(self._jobs):
+            if job.state in (JobState.IN_QUEUE, JobState.IN_PROGRESS):
                 index = self.index(row, Column.ELAPSED)
                 self.dataChanged.emit(index, index, [Qt.ItemDataRole.DisplayRole])
 
@@ -219,19 +235,21 @@ class QueueModel(QAbstractTableModel):
         return self._index.get(job_id)
 
     def row_at(self, row: int) -> QueueRow | None:
-        return self._rows[row] if 0 <= row < len(self._rows) else None
+        if not 0 <= row < len(self._jobs):
+            return None
+        job = self._jobs[row]
+        return QueueRow(job, self._progress.get(job.id), self._waits.get(job.id))
 
     def job_at(self, row: int) -> Job | None:
-        item = self.row_at(row)
-        return item.job if item else None
+        return self._jobs[row] if 0 <= row < len(self._jobs) else None
 
     def jobs(self) -> list[Job]:
-        return [item.job for item in self._rows]
+        return list(self._jobs)
 
     # Qt's model API ----------------------------------------------------------------------------
 
     def rowCount(self, parent: Index = _ROOT) -> int:
-        return 0 if parent.isValid() else len(self._rows)
+        return 0 if parent.isValid() else len(self._jobs)
 
     def columnCount(self, parent: Index = _ROOT) -> int:
         return 0 if parent.isValid() else len(Column)
@@ -253,7 +271,7 @@ class QueueModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.ToolTipRole:
             return item.tooltip
         if role == Qt.ItemDataRole.DecorationRole and column is Column.SHOT:
-            return self._icon(item)
+            return self._icon(item.job)
         if role == JOB_ID_ROLE:
             return item.job.id
         if role == PROGRESS_ROLE and column is Column.STATE:
@@ -277,28 +295,28 @@ class QueueModel(QAbstractTableModel):
 
     # Internals ---------------------------------------------------------------------------------
 
-    def _row_for(
-        self, job: Job, progress: JobProgress | None, thumbnail: Path | None = None
-    ) -> QueueRow:
+    def _note_wait(self, job: Job) -> Wait | None:
         wait = self._wait_reason(job.id) if job.state is JobState.QUEUED else None
-        if job.state is JobState.DONE and thumbnail is None:
-            thumbnail = self._thumbnail(job)
-        return QueueRow(job, progress, wait, thumbnail)
+        if wait is None:
+            self._waits.pop(job.id, None)
+        else:
+            self._waits[job.id] = wait
+        return wait
 
-    def _icon(self, item: QueueRow) -> QIcon | None:
-        """The result's thumbnail once it exists (looked for once, when first painted), else
-        the mode's icon."""
-        path = item.thumbnail
-        if path is not None:
-            if path not in self._icons:
-                self._icons[path] = QIcon(str(path)) if path.exists() else None
-            icon = self._icons[path]
+    def _icon(self, job: Job) -> QIcon | None:
+        """A finished job's thumbnail (looked for once, when first painted), else the mode's."""
+        if job.state is JobState.DONE:
+            if job.id not in self._icons:
+                path = self._thumbnail(job)
+                exists = path is not None and path.exists()
+                self._icons[job.id] = QIcon(str(path)) if exists else None
+            icon = self._icons[job.id]
             if icon is not None:
                 return icon
-        return self.mode_icons.get(item.job.shot.mode)
+        return self.mode_icons.get(job.shot.mode)
 
     def _reindex(self) -> None:
-        self._index = {item.job.id: row for row, item in enumerate(self._rows)}
+        self._index = {job.id: row for row, job in enumerate(self._jobs)}
 
     def _row_changed(self, row: int) -> None:
         self.dataChanged.emit(self.index(row, 0), self.index(row, len(Column) - 1))

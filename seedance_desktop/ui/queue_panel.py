@@ -112,12 +112,21 @@ class QueuePanel(QWidget):
         self.table.setWordWrap(False)
         self.table.verticalHeader().setVisible(False)
         self.table.verticalHeader().setDefaultSectionSize(28)
+        # Widths from the font, not from the contents: sizing columns to their contents would
+        # read every row of a long history.
         header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setSectionResizeMode(Column.SHOT, QHeaderView.ResizeMode.Stretch)
-        header.setSectionResizeMode(Column.STATE, QHeaderView.ResizeMode.Interactive)
-        self.table.setColumnWidth(Column.STATE, 150)
-        for column in (Column.TAKE, Column.POSITION, Column.ELAPSED, Column.COST):
-            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
+        digits = self.fontMetrics().horizontalAdvance
+        widths = {
+            Column.TAKE: digits("#88 of 88 · seed 8888888888"),
+            Column.STATE: digits("Uploading references · 100%"),
+            Column.POSITION: digits("888th in line"),
+            Column.ELAPSED: digits("88:88:88"),
+            Column.COST: digits("≈$88.88–$88.88"),
+        }
+        for column, width in widths.items():
+            self.table.setColumnWidth(column, width + 16)
         self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.table.customContextMenuRequested.connect(self._menu)
         self.table.activated.connect(lambda index: self._open(self._job_at(index)))

@@ -116,7 +116,9 @@ def test_a_finished_jobs_thumbnail_is_looked_up_once_not_per_paint(qapp, tmp_pat
 
     model = QueueModel(thumbnail=thumbnail)
     model.reset([make_job(1, JobState.DONE), make_job(2)])
+    assert asked == []  # nothing is looked up until a row is painted
     for _ in range(3):
-        model.index(0, Column.SHOT).data(Qt.ItemDataRole.DecorationRole)
-        model.index(0, Column.STATE).data()
+        for row in (0, 1):
+            model.index(row, Column.SHOT).data(Qt.ItemDataRole.DecorationRole)
+            model.index(row, Column.STATE).data()
     assert asked == [1]
