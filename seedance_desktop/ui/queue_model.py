@@ -10,6 +10,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from enum import IntEnum
+from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ from PySide6.QtGui import QIcon
 from seedance_desktop.engine.events import JobProgress, ProgressPhase
 from seedance_desktop.engine.interface import Job, Wait
 from seedance_desktop.engine.states import JobState
+from seedance_desktop.ui.thumbnails import ThumbnailLoader
 
 Index = QModelIndex | QPersistentModelIndex
 _ROOT = QModelIndex()
@@ -142,18 +144,20 @@ class QueueModel(QAbstractTableModel):
         thumbnail: Callable[[Job], Path | None] = lambda _job: None,  # pure: no I/O
         parent: QObject | None = None,
         clock: Callable[[], float] = time.time,
+        thumbnails: ThumbnailLoader | None = None,
     ) -> None:
         super().__init__(parent)
         self._wait_reason = wait_reason
         self._thumbnail = thumbnail
         self._clock = clock
+        self._loader = thumbnails
+        if thumbnails is not None:
+            thumbnails.loaded.connect(self._thumbnail_loaded)
         self._jobs: list[Job] = []  # newest first
         self._index: dict[int, int] = {}  # job id -> row
         self._progress: dict[int, JobProgress] = {}  # live, for jobs in the state it came in
         self._waits: dict[int, Wait] = {}  # queued jobs only
-        self._icons: dict[
-            int, QIcon | None
-        ] = {}  # job id -> its result's thumbnail, looked up once
+        self._thumbnails: dict[int, str | None] = {}  # job id -> its thumbnail, looked up once
         self.mode_icons: dict[object, QIcon] = {}
 
     # Feeding -----------------------------------------------------------------------------------
@@ -167,9 +171,9 @@ class QueueModel(QAbstractTableModel):
 
     def reset(self, jobs: Iterable[Job]) -> None:
         self.beginResetModel()
-        self._jobs = sorted(jobs, key=_newest_first)
+        self._jobs = sorted(jobs, key=_NEWEST_FIRST, reverse=True)
         self._progress.clear()
-        self._icons.clear()
+        self._thumbnails.clear()
         self._waits = {
             job.id: wait
             for job in self._jobs
@@ -189,7 +193,7 @@ class QueueModel(QAbstractTableModel):
             return
         if self._jobs[row].state is not job.state:
             self._progress.pop(job.id, None)
-            self._icons.pop(job.id, None)
+            self._thumbnails.pop(job.id, None)
         self._jobs[row] = job
         self._note_wait(job)
         self._row_changed(row)
@@ -200,7 +204,7 @@ class QueueModel(QAbstractTableModel):
             return
         self.beginRemoveRows(_ROOT, row, row)
         del self._jobs[row]
-        for live in (self._progress, self._waits, self._icons):
+        for live in (self._progress, self._waits, self._thumbnails):
             live.pop(job_id, None)
         self._reindex()
         self.endRemoveRows()
@@ -304,16 +308,24 @@ class QueueModel(QAbstractTableModel):
         return wait
 
     def _icon(self, job: Job) -> QIcon | None:
-        """A finished job's thumbnail (looked for once, when first painted), else the mode's."""
-        if job.state is JobState.DONE:
-            if job.id not in self._icons:
+        """A finished job's thumbnail (its path found once, the picture read off the UI thread
+        when first painted), else the mode's icon."""
+        if job.state is JobState.DONE and self._loader is not None:
+            if job.id not in self._thumbnails:
                 path = self._thumbnail(job)
-                exists = path is not None and path.exists()
-                self._icons[job.id] = QIcon(str(path)) if exists else None
-            icon = self._icons[job.id]
+                self._thumbnails[job.id] = str(path) if path is not None else None
+            path_text = self._thumbnails[job.id]
+            icon = self._loader.icon(path_text) if path_text is not None else None
             if icon is not None:
                 return icon
         return self.mode_icons.get(job.shot.mode)
+
+    def _thumbnail_loaded(self, path: str) -> None:
+        for job_id, wanted in self._thumbnails.items():
+            row = self._index.get(job_id)
+            if wanted == path and row is not None:
+                index = self.index(row, Column.SHOT)
+                self.dataChanged.emit(index, index, [Qt.ItemDataRole.DecorationRole])
 
     def _reindex(self) -> None:
         self._index = {job.id: row for row, job in enumerate(self._jobs)}
@@ -322,5 +334,4 @@ class QueueModel(QAbstractTableModel):
         self.dataChanged.emit(self.index(row, 0), self.index(row, len(Column) - 1))
 
 
-def _newest_first(job: Job) -> tuple[float, int]:
-    return (-job.created_at, -job.id)
+_NEWEST_FIRST = attrgetter("created_at", "id")  # with reverse=True

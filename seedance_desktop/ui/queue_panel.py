@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import time
 
-from PySide6.QtCore import QModelIndex, QPoint, Qt, QTimer, Signal
+from PySide6.QtCore import QModelIndex, QPoint, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -39,6 +39,7 @@ from seedance_desktop.engine.states import JobState
 from seedance_desktop.ui.bridge import EngineBridge
 from seedance_desktop.ui.queue_model import Column, QueueModel
 from seedance_desktop.ui.tasks import TaskRunner
+from seedance_desktop.ui.thumbnails import ThumbnailLoader
 
 _SHORTCUTS = {
     JobAction.CANCEL: "Ctrl+.",
@@ -78,7 +79,8 @@ class QueuePanel(QWidget):
         self.engine: EngineInterface | None = None
         self.notifier = Notifier(self)
         self._busy_before = False
-        self.model = QueueModel(parent=self)
+        loader = ThumbnailLoader(tasks, QSize(48, 27), capacity=400, parent=self)
+        self.model = QueueModel(parent=self, thumbnails=loader)
         style = self.style()
         self.model.mode_icons = {
             Mode.TEXT_TO_VIDEO: style.standardIcon(QStyle.StandardPixmap.SP_FileDialogDetailedView),
@@ -111,7 +113,8 @@ class QueuePanel(QWidget):
         self.table.setShowGrid(False)
         self.table.setWordWrap(False)
         self.table.verticalHeader().setVisible(False)
-        self.table.verticalHeader().setDefaultSectionSize(28)
+        self.table.verticalHeader().setDefaultSectionSize(32)
+        self.table.setIconSize(QSize(48, 27))
         # Widths from the font, not from the contents: sizing columns to their contents would
         # read every row of a long history.
         header = self.table.horizontalHeader()

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from engine_fixtures import quick_shot
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QIcon
 
 from seedance_desktop.domain.pricing import Estimate
 from seedance_desktop.engine.events import JobProgress, ProgressPhase
@@ -107,18 +108,37 @@ def test_a_queued_job_says_why_it_waits(qapp) -> None:
     assert text(model, 2, Column.STATE) == "Queued · The queue is paused."
 
 
-def test_a_finished_jobs_thumbnail_is_looked_up_once_not_per_paint(qapp, tmp_path: Path) -> None:
+async def test_a_finished_jobs_thumbnail_is_read_off_the_ui_thread_once(
+    qapp, tmp_path: Path
+) -> None:
+    from engine_fixtures import eventually
+    from PIL import Image
+    from PySide6.QtCore import QSize
+
+    from seedance_desktop.ui.tasks import TaskRunner
+    from seedance_desktop.ui.thumbnails import ThumbnailLoader
+
     asked: list[int] = []
 
     def thumbnail(job: Job) -> Path:
         asked.append(job.id)
         return tmp_path / f"{job.uid}.jpg"
 
-    model = QueueModel(thumbnail=thumbnail)
+    Image.new("RGB", (160, 90), (200, 40, 40)).save(tmp_path / "uid1.jpg")
+    loader = ThumbnailLoader(TaskRunner(), QSize(48, 27), capacity=10)
+    model = QueueModel(thumbnail=thumbnail, thumbnails=loader)
+    model.mode_icons = {quick_shot().mode: QIcon()}
     model.reset([make_job(1, JobState.DONE), make_job(2)])
     assert asked == []  # nothing is looked up until a row is painted
+    decorations: list[object] = []
+    model.dataChanged.connect(lambda top, *_: decorations.append(top.row()))
+    first = model.index(1, Column.SHOT).data(Qt.ItemDataRole.DecorationRole)
+    assert first is not None and first.isNull()  # the mode's icon until the picture is read
+    await eventually(lambda: loader.is_loaded(str(tmp_path / "uid1.jpg")))
+    assert decorations == [1]  # the row was told
     for _ in range(3):
         for row in (0, 1):
             model.index(row, Column.SHOT).data(Qt.ItemDataRole.DecorationRole)
-            model.index(row, Column.STATE).data()
+    icon = model.index(1, Column.SHOT).data(Qt.ItemDataRole.DecorationRole)
+    assert not icon.isNull() and icon.availableSizes()[0] == QSize(48, 27)
     assert asked == [1]
