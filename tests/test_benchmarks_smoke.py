@@ -12,15 +12,8 @@ from pathlib import Path
 import pytest
 
 BENCH = Path(__file__).resolve().parent.parent / "benchmarks"
-MODULES = (
-    "bench_startup",
-    "bench_responsiveness",
-    "bench_queue_overhead",
-    "bench_transfers",
-    "bench_library_scale",
-    "bench_memory",
-    "run_all",
-)
+# Every benchmark script in the folder, and the runner that must list each of them.
+MODULES = (*sorted(p.stem for p in BENCH.glob("bench_*.py")), "run_all")
 SHAPE = {"name", "value", "unit", "baseline", "ratio", "bar", "met"}
 
 

@@ -7,6 +7,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from seedance_desktop.domain.pricing import Estimate
@@ -25,13 +26,16 @@ class TransitionError(Exception):
 
 @dataclass(frozen=True)
 class Job:
+    """One job as its row holds it. The shot, input and result stay JSON text until first read:
+    the queue of a long history is read at start, and most rows are only ever a caption."""
+
     id: int
     uid: str
     position: float
     state: JobState
     endpoint: str
-    shot: Shot
-    input: dict[str, Any] | None
+    shot_json: str
+    input_json: str | None
     attempt: int
     request_id: str | None
     status_url: str | None
@@ -40,7 +44,7 @@ class Job:
     estimate: Estimate
     final_cost: float | None
     seed: int | None
-    result: dict[str, Any] | None
+    result_json: str | None
     error: str | None
     error_kind: ErrorKind | None
     retryable: bool | None
@@ -55,6 +59,20 @@ class Job:
     variation: int = 1  # this job's number among them, from 1
     variations: int = 1
     backend: str = "fal"  # "simulator" for the bundled simulator: never billed
+
+    @cached_property
+    def shot(self) -> Shot:
+        return shot_from_json(json.loads(self.shot_json))
+
+    @cached_property
+    def input(self) -> dict[str, Any] | None:
+        """The exact input sent to fal (once the references are uploaded)."""
+        return json.loads(self.input_json) if self.input_json else None
+
+    @cached_property
+    def result(self) -> dict[str, Any] | None:
+        """fal's result answer."""
+        return json.loads(self.result_json) if self.result_json else None
 
     @property
     def simulated(self) -> bool:
@@ -80,8 +98,8 @@ class Job:
             position=row["position"],
             state=JobState(row["state"]),
             endpoint=row["endpoint"],
-            shot=shot_from_json(json.loads(row["shot_json"])),
-            input=json.loads(row["input_json"]) if row["input_json"] else None,
+            shot_json=row["shot_json"],
+            input_json=row["input_json"],
             attempt=row["attempt"],
             request_id=row["request_id"],
             status_url=row["status_url"],
@@ -90,7 +108,7 @@ class Job:
             estimate=Estimate(row["estimate_min"], row["estimate_max"]),
             final_cost=row["final_cost"],
             seed=row["seed"],
-            result=json.loads(row["result_json"]) if row["result_json"] else None,
+            result_json=row["result_json"],
             error=row["error"],
             error_kind=ErrorKind.of(row["error_kind"]),
             retryable=None if row["retryable"] is None else bool(row["retryable"]),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from pathlib import Path
 
@@ -10,6 +11,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QIcon
 
 from seedance_desktop.domain.pricing import Estimate
+from seedance_desktop.domain.shot import shot_to_json
 from seedance_desktop.engine.events import JobProgress, ProgressPhase
 from seedance_desktop.engine.jobs import Job
 from seedance_desktop.engine.states import JobState
@@ -24,8 +26,8 @@ def make_job(job_id: int, state: JobState = JobState.QUEUED, **changes: object) 
         position=job_id,
         state=state,
         endpoint="bytedance/seedance-2.0/text-to-video",
-        shot=quick_shot(f"Shot number {job_id}"),
-        input=None,
+        shot_json=json.dumps(shot_to_json(quick_shot(f"Shot number {job_id}"))),
+        input_json=None,
         attempt=1,
         request_id=None,
         status_url=None,
@@ -34,7 +36,7 @@ def make_job(job_id: int, state: JobState = JobState.QUEUED, **changes: object) 
         estimate=Estimate(0.5, 0.9),
         final_cost=None,
         seed=None,
-        result=None,
+        result_json=None,
         error=None,
         error_kind=None,
         retryable=None,
