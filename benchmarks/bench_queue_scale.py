@@ -17,6 +17,7 @@ from pathlib import Path
 
 from bench_library_scale import open_engine
 from common import Entry, entry, main
+from heartbeat import scroll_pages
 from qt_app import run_qt
 
 
@@ -41,32 +42,6 @@ async def first_page(engine: object) -> tuple[float, object]:
     return time.perf_counter() - start, panel
 
 
-async def scroll(panel: object, frames: int) -> dict[str, float]:
-    from heartbeat import Heartbeat
-    from PySide6.QtCore import QTimer
-
-    bar = panel.table.verticalScrollBar()  # type: ignore[attr-defined]
-    beat = Heartbeat(interval_ms=5)
-    done = asyncio.get_running_loop().create_future()
-    count = [0]
-
-    def step() -> None:
-        bar.setValue(bar.value() + bar.pageStep())
-        count[0] += 1
-        if count[0] >= frames and not done.done():
-            done.set_result(None)
-
-    timer = QTimer()
-    timer.setInterval(16)
-    timer.timeout.connect(step)
-    beat.start()
-    timer.start()
-    await done
-    timer.stop()
-    beat.stop()
-    return beat.summary()
-
-
 async def measure(small: object, full: object, runs: int, frames: int) -> dict[str, object]:
     for engine in (small, full):  # warm: imports, fonts, icons
         (await first_page(engine))[1].close()  # type: ignore[attr-defined]
@@ -79,7 +54,7 @@ async def measure(small: object, full: object, runs: int, frames: int) -> dict[s
         full_times.append(seconds)
         panel.close()  # type: ignore[attr-defined]
     _, panel = await first_page(full)
-    scrolled = await scroll(panel, frames)
+    scrolled = await scroll_pages(panel.table.verticalScrollBar(), frames)  # type: ignore[attr-defined]
     panel.close()  # type: ignore[attr-defined]
     return {"small": statistics.median(small_times), "full": statistics.median(full_times),
             "scroll": scrolled}  # fmt: skip

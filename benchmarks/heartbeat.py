@@ -48,3 +48,30 @@ class Heartbeat(QObject):
             "max": max(samples, default=0.0),
             "beats": float(len(samples)),
         }
+
+
+async def scroll_pages(scroll_bar: object, frames: int) -> dict[str, float]:
+    """Scroll `scroll_bar` a page per frame (16 ms) for `frames` frames; the loop's lateness."""
+    import asyncio
+
+    from PySide6.QtCore import QTimer
+
+    beat = Heartbeat(interval_ms=5)
+    done = asyncio.get_running_loop().create_future()
+    count = [0]
+
+    def step() -> None:
+        scroll_bar.setValue(scroll_bar.value() + scroll_bar.pageStep())  # type: ignore[attr-defined]
+        count[0] += 1
+        if count[0] >= frames and not done.done():
+            done.set_result(None)
+
+    timer = QTimer()
+    timer.setInterval(16)
+    timer.timeout.connect(step)
+    beat.start()
+    timer.start()
+    await done
+    timer.stop()
+    beat.stop()
+    return beat.summary()

@@ -5,32 +5,15 @@ on a bad answer home with no new submit, and where it does not apply says so in 
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
-from engine_fixtures import TEST_KEY, quick_shot
+from cli_runner import run_cli as cli
+from engine_fixtures import quick_shot
 from fal_proxy import Answer, running_proxy
 from test_engine_bad_answers import FINAL, RESULT, SUBMIT, make_harness, submits
 
 from seedance_desktop.engine.states import JobState
 from seedance_desktop.simulator.runner import SimulatorServer
-
-
-def cli(home: Path, url: str, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {
-        **os.environ,
-        "SEEDANCE_HOME": str(home),
-        "SEEDANCE_FAL_QUEUE_URL": url,
-        "SEEDANCE_FAL_REST_URL": url,
-        "SEEDANCE_FAL_CDN_URL": url,
-        "FAL_KEY": TEST_KEY,
-    }
-    return subprocess.run(
-        [sys.executable, "-m", "seedance_desktop", *args],
-        capture_output=True, text=True, timeout=180, env=env, stdin=subprocess.DEVNULL,
-    )  # fmt: skip
 
 
 async def test_queue_fetch_again_brings_a_failed_paid_job_home_without_a_new_submit(

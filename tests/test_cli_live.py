@@ -4,29 +4,12 @@ library listings and export, and the exit codes a script relies on."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import av
 import pytest
+from cli_runner import run_cli as cli
 from engine_fixtures import TEST_KEY
-
-
-def cli(home: Path, url: str, *args: str) -> subprocess.CompletedProcess:
-    env = {
-        **os.environ,
-        "SEEDANCE_HOME": str(home),
-        "SEEDANCE_FAL_QUEUE_URL": url,
-        "SEEDANCE_FAL_REST_URL": url,
-        "SEEDANCE_FAL_CDN_URL": url,
-        "FAL_KEY": TEST_KEY,
-    }
-    return subprocess.run(
-        [sys.executable, "-m", "seedance_desktop", *args],
-        capture_output=True, text=True, timeout=180, env=env, stdin=subprocess.DEVNULL,
-    )  # fmt: skip
 
 
 @pytest.fixture

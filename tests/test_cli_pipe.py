@@ -7,7 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from seedance_desktop.domain.endpoints import Mode
+from library_rows import library_row
+
 from seedance_desktop.engine.database import Database
 from seedance_desktop.engine.library import Library
 from seedance_desktop.paths import AppPaths
@@ -20,29 +21,8 @@ def _fill_library(home: Path, count: int) -> None:
     with db.transaction() as tx:
         for job_id in range(1, count + 1):
             prompt = f"Shot {job_id}: a lantern drifts over a dark lake, slow dolly in " * 3
-            library.add(
-                tx,
-                {
-                    "job_id": job_id,
-                    "uid": f"{job_id:032x}",
-                    "path": f"/nowhere/{job_id}.mp4",
-                    "thumbnail": None,
-                    "created_at": float(job_id),
-                    "mode": Mode.TEXT_TO_VIDEO.value,
-                    "endpoint": "bytedance/seedance-2.0/text-to-video",
-                    "prompt": prompt,
-                    "input_json": "{}",
-                    "shot_json": "{}",
-                    "seed": job_id,
-                    "cost": 0.5,
-                    "request_id": None,
-                    "timings_json": "{}",
-                    "width": 864,
-                    "height": 496,
-                    "duration_s": 4.0,
-                    "size_bytes": 1000,
-                },
-            )
+            library.add(tx, library_row(job_id, prompt, cost=0.5, width=864, height=496,
+                                        duration_s=4.0, size_bytes=1000))  # fmt: skip
     db.close()
 
 

@@ -4,14 +4,11 @@ job reaches `done` exactly once, nothing is submitted twice and no partial file 
 from __future__ import annotations
 
 import json
-import os
 import signal
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-from engine_fixtures import TEST_KEY
+from cli_runner import run_cli as cli
 from media_factory import make_image
 
 from seedance_desktop.simulator.config import SimulatorConfig
@@ -23,26 +20,6 @@ pytestmark = pytest.mark.slow
 def sim_config(tmp_path: Path) -> SimulatorConfig:
     # Short but real waits, so a job is seen IN_QUEUE and IN_PROGRESS.
     return SimulatorConfig(data_dir=tmp_path / "sim", queue_delay_s=0.4, run_time_s=0.4)
-
-
-def cli(
-    home: Path, url: str, *args: str, crash_at: str | None = None
-) -> subprocess.CompletedProcess:
-    env = {
-        **os.environ,
-        "SEEDANCE_HOME": str(home),
-        "SEEDANCE_FAL_QUEUE_URL": url,
-        "SEEDANCE_FAL_REST_URL": url,
-        "SEEDANCE_FAL_CDN_URL": url,
-        "FAL_KEY": TEST_KEY,
-    }
-    env.pop("SEEDANCE_CRASH_AT", None)
-    if crash_at:
-        env["SEEDANCE_CRASH_AT"] = crash_at
-    return subprocess.run(
-        [sys.executable, "-m", "seedance_desktop", *args],
-        capture_output=True, text=True, timeout=120, env=env, stdin=subprocess.DEVNULL,
-    )  # fmt: skip
 
 
 def jobs(home: Path, url: str) -> list[dict]:

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from library_rows import library_row
 
 from seedance_desktop.domain.endpoints import Mode
 from seedance_desktop.engine.database import Database
@@ -168,32 +169,9 @@ def library(tmp_path: Path):
     library = Library(db)
     with db.transaction() as tx:
         for job_id, prompt in PROMPTS.items():
-            library.add(tx, _row(job_id, prompt))
+            library.add(tx, library_row(job_id, prompt))
     yield library
     db.close()
-
-
-def _row(job_id: int, prompt: str) -> dict[str, object]:
-    return {
-        "job_id": job_id,
-        "uid": f"{job_id:032x}",
-        "path": f"/nowhere/{job_id}.mp4",
-        "thumbnail": None,
-        "created_at": float(job_id),
-        "mode": Mode.TEXT_TO_VIDEO.value,
-        "endpoint": "bytedance/seedance-2.0/text-to-video",
-        "prompt": prompt,
-        "input_json": "{}",
-        "shot_json": "{}",
-        "seed": job_id,
-        "cost": None,
-        "request_id": None,
-        "timings_json": "{}",
-        "width": None,
-        "height": None,
-        "duration_s": None,
-        "size_bytes": None,
-    }
 
 
 def found(library: Library, text: str) -> list[int]:

@@ -4,14 +4,12 @@ time: real SQLite files, the real engine and the real simulator over a socket.""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
-from engine_fixtures import TEST_KEY, EngineHarness, quick_shot
+from cli_runner import run_cli as _cli
+from engine_fixtures import EngineHarness, quick_shot
 
 from seedance_desktop.domain.endpoints import ENDPOINTS, LIMITS, Mode
 from seedance_desktop.domain.plan import plan_shot
@@ -279,21 +277,6 @@ async def test_going_over_the_budget_is_refused_at_queue_time(
     with pytest.raises(BudgetExceeded, match=rf"\$0\.00 spent, \{each} queued and"):
         await engine.enqueue(quick_shot())
     assert len(engine.jobs.all()) == 1
-
-
-def _cli(home: Path, url: str, *args: str) -> subprocess.CompletedProcess:
-    env = {
-        **os.environ,
-        "SEEDANCE_HOME": str(home),
-        "SEEDANCE_FAL_QUEUE_URL": url,
-        "SEEDANCE_FAL_REST_URL": url,
-        "SEEDANCE_FAL_CDN_URL": url,
-        "FAL_KEY": TEST_KEY,
-    }
-    return subprocess.run(
-        [sys.executable, "-m", "seedance_desktop", *args],
-        capture_output=True, text=True, timeout=120, env=env, stdin=subprocess.DEVNULL,
-    )  # fmt: skip
 
 
 def _set_budget(home: Path, usd: float) -> None:
