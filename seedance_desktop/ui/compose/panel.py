@@ -137,7 +137,8 @@ class ModeTab(QWidget):
 
         # The prompt first: the most important input, with the keyboard's focus at start.
         self.prompt = PromptEditor()
-        self.prompt.setMinimumHeight(110)
+        self.prompt.setMinimumHeight(96)
+        self.prompt.setMaximumHeight(150)
         self.prompt.setPlaceholderText(_PLACEHOLDERS[mode])
         layout.addWidget(_heading("Prompt"))
         layout.addWidget(self.prompt)

@@ -66,8 +66,8 @@ def kind_of_file(path: str) -> MediaKind | None:
     return None
 
 
-TILE_WIDTH = 136
-_THUMB = QSize(TILE_WIDTH - 12, 70)
+TILE_WIDTH = 116
+_THUMB = QSize(TILE_WIDTH - 12, 62)
 _TEXT_WIDTH = TILE_WIDTH - 14
 
 
@@ -133,6 +133,7 @@ class Slot(QFrame):
         self.thumb.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.name = QLabel()
         self.name.setObjectName("tileName")
+        self.name.setWordWrap(True)  # "Add start frame…" on two lines; a file name is elided
         self.details = QLabel()
         self.details.setObjectName("tileDetails")
         self.details.setWordWrap(True)
@@ -200,7 +201,7 @@ class Slot(QFrame):
         self.thumb.setText("")
         what = self.title.split(" (")[0].lower() if self.capacity_one else self.kind.value
         self.name.setText(f"Add {what}…")
-        self.details.setText("Drop, paste (Ctrl+V) or click")
+        self.details.setText("Drop, paste or click")
         self.problems.setText("")
         self.problems.setVisible(False)
         self.locate_button.setVisible(False)
