@@ -256,11 +256,8 @@ class MainWindow(QMainWindow):
         for name in str(hidden or "").split(","):
             if name in self.panel_actions:
                 self.set_panel_visible(name, False)
-        for splitter in (self.splitter, self.centre):
-            sizes = splitter.sizes()
-            shown = [i for i in range(splitter.count()) if not splitter.widget(i).isHidden()]
-            if any(sizes[i] <= 0 for i in shown):  # a layout saved by an older version
-                self._default_sizes()
+        if self._a_shown_panel_is_shut():  # a layout saved by an older version
+            self._default_sizes()
 
     def _save_layout(self) -> None:
         self.settings.setValue("geometry", self.saveGeometry())
@@ -292,11 +289,16 @@ class MainWindow(QMainWindow):
         action.setChecked(visible)
         self.panel(name).setVisible(visible)
         self.centre.setVisible(not (self.player.isHidden() and self.library.isHidden()))
-        if visible:
-            for splitter in (self.splitter, self.centre):
-                sizes = splitter.sizes()
-                if any(s <= 0 for i, s in enumerate(sizes) if not splitter.widget(i).isHidden()):
-                    self._default_sizes()
+        if visible and self._a_shown_panel_is_shut():
+            self._default_sizes()
+
+    def _a_shown_panel_is_shut(self) -> bool:
+        for splitter in (self.splitter, self.centre):
+            for index, size in enumerate(splitter.sizes()):
+                widget = splitter.widget(index)
+                if widget is not None and not widget.isHidden() and size <= 0:
+                    return True
+        return False
 
     def reset_layout(self) -> None:
         """Every panel shown, at the default sizes for this window."""
