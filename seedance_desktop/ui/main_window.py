@@ -308,8 +308,8 @@ class MainWindow(QMainWindow):
 
     def _default_sizes(self) -> None:
         width = max(self.width(), 1000)
-        compose = max(360, round(width * 0.3))
-        queue = max(280, round(width * 0.23))
+        compose = max(380, round(width * 0.31))
+        queue = max(300, round(width * 0.22))
         self.splitter.setSizes([compose, width - compose - queue, queue])
         height = max(self.height(), 600)
         self.centre.setSizes([round(height * 0.55), round(height * 0.45)])

@@ -64,6 +64,8 @@ class FlowLayout(QLayout):
         x, y, row_height = area.x(), area.y(), 0
         for item in self._visible():
             hint = item.sizeHint()
+            if item.hasHeightForWidth():  # wrapped text: as tall as it needs at this width
+                hint.setHeight(max(hint.height(), item.heightForWidth(hint.width())))
             if x + hint.width() > area.right() + 1 and row_height > 0:
                 x, y = area.x(), y + row_height + self._spacing
                 row_height = 0

@@ -61,6 +61,7 @@ from seedance_desktop.ui.compose.slots import (
 )
 from seedance_desktop.ui.icons import icon
 from seedance_desktop.ui.tasks import TaskRunner
+from seedance_desktop.ui.theme import theme
 
 log = logging.getLogger(__name__)
 
@@ -371,6 +372,15 @@ class ComposePanel(QWidget):
         for tab in self.mode_tabs.values():
             tab.refresh()
         self._show_undo()
+        theme().changed.connect(self._restyle)
+
+    def _restyle(self) -> None:
+        """Icons and colours drawn by hand follow the theme."""
+        for tab in self.mode_tabs.values():
+            for group in tab.groups.values():
+                group.restyle()
+            tab.prompt.highlighter.rehighlight()
+            tab.refresh()
 
     def attach(self, engine: ShotQueue) -> None:
         self.engine = engine

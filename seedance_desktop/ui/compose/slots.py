@@ -185,6 +185,13 @@ class Slot(QFrame):
             self.clicked.emit()
         super().mousePressEvent(event)
 
+    def restyle(self) -> None:
+        """The theme changed: icons in its colours, and the size the new style needs."""
+        self.clear_button.setIcon(icon("close"))
+        if self.reference is None:
+            self.show_empty()
+        self.updateGeometry()
+
     def add_action(self, button: QAbstractButton) -> None:
         """Put a per-tile action (a button) in the tile's action row."""
         self.actions_row.insertWidget(self.actions_row.count() - 1, button)
@@ -376,6 +383,13 @@ class SlotGroup(QWidget):
             self.add_references(refs)
         else:
             self.message.emit("The clipboard holds nothing that can go into these slots.")
+
+    def restyle(self) -> None:
+        for slot in self.slots:
+            slot.restyle()
+        self._render()
+        self.flow.invalidate()
+        self.updateGeometry()
 
     def locate(self, index: int) -> None:
         """A file that has moved: pick where it is now; it takes the same slot (and token)."""
