@@ -110,10 +110,11 @@ async def shot_reference_to_video(studio: Studio) -> None:
 async def shot_light_theme(studio: Studio) -> None:
     from seedance_desktop.ui.theme import Appearance
 
+    before = studio.window.theme.choice
     studio.window.theme.apply(Appearance.LIGHT)
     await studio.settle(1.0)
     studio.save(studio.window, "light-theme")
-    studio.window.theme.apply(Appearance.DARK)
+    studio.window.theme.apply(before)
     await studio.settle(0.3)
 
 

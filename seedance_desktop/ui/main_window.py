@@ -308,8 +308,8 @@ class MainWindow(QMainWindow):
 
     def _default_sizes(self) -> None:
         width = max(self.width(), 1000)
-        compose = max(380, round(width * 0.31))
-        queue = max(300, round(width * 0.22))
+        compose = max(400, round(width * 0.3))  # three reference tiles a row
+        queue = max(340, round(width * 0.22))  # the queue's columns readable at 1366
         self.splitter.setSizes([compose, width - compose - queue, queue])
         height = max(self.height(), 600)
         self.centre.setSizes([round(height * 0.55), round(height * 0.45)])

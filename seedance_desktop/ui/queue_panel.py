@@ -114,9 +114,9 @@ class QueuePanel(QWidget):
         self.table.verticalHeader().setDefaultSectionSize(28)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(Column.SHOT, QHeaderView.ResizeMode.Stretch)
-        # Shot and State share what is left: the table fits a narrow panel (1366×768) with no
-        # horizontal scrollbar; a long text ends in "…" and its tooltip says it whole.
-        header.setSectionResizeMode(Column.STATE, QHeaderView.ResizeMode.Stretch)
+        # The shot takes what is left: the table fits a narrow panel (1366×768) with no
+        # horizontal scrollbar; a long prompt ends in "…".
+        header.setSectionResizeMode(Column.STATE, QHeaderView.ResizeMode.ResizeToContents)
         for column in (Column.TAKE, Column.POSITION, Column.ELAPSED, Column.COST):
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
         self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
