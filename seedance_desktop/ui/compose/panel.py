@@ -153,12 +153,20 @@ class ModeTab(QWidget):
             layout.addWidget(
                 _heading("References" if mode is Mode.REFERENCE_TO_VIDEO else "Frames")
             )
+        frames = QHBoxLayout()  # image to video: the start and the end frame side by side
         for field, kind, title in _SLOTS[mode]:
             group = SlotGroup(
                 model, field, kind, title, tasks, paths.thumbnails, self, pasted=paths.pasted
             )
-            layout.addWidget(group)
+            if group.capacity == 1:
+                group.header.hide()  # the tile names itself: "Start frame", "End frame"
+                frames.addWidget(group)
+            else:
+                layout.addWidget(group)
             self.groups[field] = group
+        if frames.count():
+            frames.addStretch(1)
+            layout.addLayout(frames)
         if mode is Mode.IMAGE_TO_VIDEO:
             self.start, self.end = self.groups["image_url"], self.groups["end_image_url"]
         if mode is Mode.REFERENCE_TO_VIDEO:

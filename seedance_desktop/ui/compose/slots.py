@@ -208,7 +208,10 @@ class Slot(QFrame):
         self.thumb.setText("")
         what = self.title.split(" (")[0].lower() if self.capacity_one else self.kind.value
         self.name.setText(f"Add {what}…")
-        self.details.setText("Drop, paste or click")
+        optional = "optional" in self.title.lower()
+        self.details.setText(
+            "Optional: drop, paste or click" if optional else "Drop, paste or click"
+        )
         self.problems.setText("")
         self.problems.setVisible(False)
         self.locate_button.setVisible(False)
