@@ -205,10 +205,54 @@ def _picture(path: Path, size: tuple[int, int], top: tuple[int, int, int],
     return path
 
 
-async def _shoot(app: Any, home: Path, out: Path, chosen: list[tuple[str, ShotFunction]]) -> None:
-    sys.path.insert(0, str(ROOT / "tests"))
-    from media_factory import make_audio, make_video
+def _beat(path: Path, seconds: float = 4.0, rate: int = 44100) -> Path:
+    """A drum-like sample (decaying thumps on the beat over a soft pad): a waveform with shape."""
+    import wave
 
+    import numpy as np
+
+    t = np.arange(int(seconds * rate)) / rate
+    since_beat = t % 0.5
+    kick = np.sin(2 * np.pi * 60 * since_beat) * np.exp(-since_beat * 14)
+    pad = 0.15 * np.sin(2 * np.pi * 220 * t) * (0.5 + 0.5 * np.sin(2 * np.pi * 0.25 * t))
+    samples = np.clip(0.8 * kick + pad, -1, 1)
+    with wave.open(str(path), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(rate)
+        out.writeframes((samples * 32767).astype("<i2").tobytes())
+    return path
+
+
+def _clip(path: Path, picture: Path, seconds: float = 3.0, fps: int = 24) -> Path:
+    """A sample video: a slow push in on a picture (832×832, as fal wants reference videos)."""
+    from fractions import Fraction
+
+    import av
+    import numpy as np
+    from PIL import Image
+
+    source = Image.open(picture).convert("RGB")
+    frames = round(seconds * fps)
+    with av.open(str(path), "w") as out:
+        stream = out.add_stream("libx264", rate=fps)
+        stream.width, stream.height, stream.pix_fmt = 832, 832, "yuv420p"
+        for index in range(frames):
+            zoom = 1 + 0.25 * index / frames
+            w, h = source.width / zoom, source.height / zoom
+            box = ((source.width - w) / 2, (source.height - h) / 2,
+                   (source.width + w) / 2, (source.height + h) / 2)  # fmt: skip
+            image = source.resize((832, 832), box=box)
+            frame = av.VideoFrame.from_ndarray(np.asarray(image), format="rgb24")
+            frame.pts, frame.time_base = index, Fraction(1, fps)
+            for packet in stream.encode(frame):
+                out.mux(packet)
+        for packet in stream.encode():
+            out.mux(packet)
+    return path
+
+
+async def _shoot(app: Any, home: Path, out: Path, chosen: list[tuple[str, ShotFunction]]) -> None:
     from seedance_desktop.domain.endpoints import Mode
     from seedance_desktop.domain.shot import Shot
     from seedance_desktop.engine.states import JobState
@@ -226,9 +270,9 @@ async def _shoot(app: Any, home: Path, out: Path, chosen: list[tuple[str, ShotFu
                            (0.7, 0.35, 0.15)),
         "costume": _picture(folder / "costume.png", (768, 1024), (150, 40, 60), (250, 190, 120),
                             (0.5, 0.3, 0.3)),
-        "moves": make_video(folder / "moves.mp4", 832, 832, seconds=3.0),
-        "beat": make_audio(folder / "beat.wav", seconds=4.0),
     }  # fmt: skip
+    samples["moves"] = _clip(folder / "moves.mp4", samples["street"])
+    samples["beat"] = _beat(folder / "beat.wav")
     s = {k: str(v) for k, v in samples.items()}
     shots = {
         "text": Shot(Mode.TEXT_TO_VIDEO, prompt="A red fox runs through fresh snow at dawn, low "

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 
-from PySide6.QtCore import QMimeData, Qt, QTimer, Signal
+from PySide6.QtCore import QMimeData, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QDragEnterEvent,
     QDragMoveEvent,
@@ -201,6 +201,7 @@ class ModeTab(QWidget):
         self.problems.setResizeMode(QListWidget.ResizeMode.Adjust)
         self.problems.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.problems.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.problems.setIconSize(QSize(16, 16))
         layout.addWidget(self.problems)
         layout.addStretch(1)
 
