@@ -164,29 +164,32 @@ class Theme(QObject):
         super().__init__(app)
         self.app = app
         self.choice = Appearance.SYSTEM
-        self._system = app.styleHints().colorScheme()
         self.colours = DARK
-        app.styleHints().colorSchemeChanged.connect(self._system_changed)
+        app.styleHints().colorSchemeChanged.connect(self._scheme_changed)
 
     def apply(self, choice: Appearance) -> None:
         self.choice = choice
-        dark = effective_dark(choice, self._system)
-        self.colours = DARK if dark else LIGHT
-        scheme = Qt.ColorScheme.Dark if dark else Qt.ColorScheme.Light
         hints = self.app.styleHints()
-        if hints.colorScheme() is not scheme:
-            hints.setColorScheme(scheme)  # Qt's own support: native dialogs and title bars follow
+        system = Qt.ColorScheme.Unknown
+        if choice is Appearance.SYSTEM:
+            hints.unsetColorScheme()  # Qt follows the desktop again (and tells us when it changes)
+            system = hints.colorScheme()
+        dark = effective_dark(choice, system)
+        self.colours = DARK if dark else LIGHT
+        if choice is not Appearance.SYSTEM or system is Qt.ColorScheme.Unknown:
+            # Qt's own support: native dialogs and title bars follow the choice
+            hints.setColorScheme(Qt.ColorScheme.Dark if dark else Qt.ColorScheme.Light)
         self.app.setStyle("Fusion")
         self.app.setPalette(palette_for(self.colours))
         self.app.setStyleSheet(stylesheet_for(self.colours))
         self.changed.emit()
 
-    def _system_changed(self, scheme: Qt.ColorScheme) -> None:
-        if self.choice is Appearance.SYSTEM and scheme is not Qt.ColorScheme.Unknown:
-            ours = Qt.ColorScheme.Dark if self.colours.dark else Qt.ColorScheme.Light
-            if scheme is not ours:  # the desktop changed, not our own setColorScheme echo
-                self._system = scheme
-                self.apply(self.choice)
+    def _scheme_changed(self, scheme: Qt.ColorScheme) -> None:
+        """The desktop switched between light and dark (our own requests change nothing)."""
+        if self.choice is not Appearance.SYSTEM or scheme is Qt.ColorScheme.Unknown:
+            return
+        if (scheme is Qt.ColorScheme.Dark) is not self.colours.dark:
+            self.apply(Appearance.SYSTEM)
 
 
 _theme: Theme | None = None
