@@ -382,10 +382,20 @@ class SlotGroup(QWidget):
             image = QGuiApplication.clipboard().image()
             if not image.isNull():
                 refs = [str(save_pasted_image(image, self.pasted))]
-        if refs:
-            self.add_references(refs)
-        else:
+        if not refs:
             self.message.emit("The clipboard holds nothing that can go into these slots.")
+            return
+        self.take(refs)
+
+    def take(self, refs: list[str], at: int | None = None) -> None:
+        """Files of this group's kind (or of no known kind, e.g. links) go into its slots; the
+        others are handed on (foreignFiles) for the panel to route by kind."""
+        foreign = [r for r in refs if kind_of_file(r) not in (None, self.kind)]
+        mine = [r for r in refs if r not in foreign]
+        if foreign:
+            self.foreignFiles.emit(foreign)
+        if mine:
+            self.add_references(mine, at)
 
     def restyle(self) -> None:
         for slot in self.slots:
@@ -436,19 +446,12 @@ class SlotGroup(QWidget):
         if not refs:
             self.message.emit("Only files and links can be dropped here.")
             return
-        foreign = [r for r in refs if kind_of_file(r) not in (None, self.kind)]
-        refs = [r for r in refs if r not in foreign]
         event.acceptProposedAction()
-        if foreign:
-            self.foreignFiles.emit(foreign)
-        if not refs:
-            return
         target = self.childAt(event.position().toPoint())
         slot = next(
             (s for s in self.slots if target is s or (target and s.isAncestorOf(target))), None
         )
-        self.add_references(refs, at=None if slot is None else slot.number - 1)
-        event.acceptProposedAction()
+        self.take(refs, at=None if slot is None else slot.number - 1)
 
     def eventFilter(self, watched: object, event: object) -> bool:  # Qt's name
         if isinstance(event, QKeyEvent) and event.type() == QKeyEvent.Type.KeyPress:
