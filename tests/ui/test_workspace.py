@@ -243,6 +243,28 @@ async def test_a_moved_file_says_so_and_can_be_located(
     assert not slot.locate_button.isVisibleTo(tab) and "not found" not in slot.problems.text()
 
 
+def test_a_focused_tile_shows_a_ring_in_the_accent_colour(qtbot, app_paths: AppPaths) -> None:
+    from PySide6.QtGui import QColor
+
+    theme().apply(Appearance.DARK)
+    panel = compose_panel(qtbot, app_paths)
+    panel.activateWindow()
+    qtbot.waitUntil(panel.isActiveWindow)
+    tab = panel.mode_tabs[Mode.REFERENCE_TO_VIDEO]
+    panel.tabs.setCurrentWidget(tab)
+    tile = tab.images.slots[0]
+
+    def left_edge() -> QColor:
+        picture = tile.grab().toImage()
+        return picture.pixelColor(1, picture.height() // 2)
+
+    tab.prompt.setFocus()
+    assert left_edge() != QColor(DARK.accent)
+    tile.setFocus()
+    qtbot.waitUntil(tile.hasFocus)
+    assert left_edge() == QColor(DARK.accent)
+
+
 def test_tiles_have_a_focus_ring_and_an_action_row(qtbot, app_paths: AppPaths) -> None:
     from PySide6.QtWidgets import QPushButton
 
