@@ -14,6 +14,7 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import (
     QAbstractButton,
+    QAbstractScrollArea,
     QApplication,
     QLabel,
     QScrollBar,
@@ -38,6 +39,15 @@ def _shown(widget: QWidget, window: QWidget) -> bool:
     return window.rect().contains(QRect(top_left, widget.size()))
 
 
+def _ancestors(widget: QWidget) -> list[QWidget]:
+    found = []
+    parent = widget.parentWidget()
+    while parent is not None:
+        found.append(parent)
+        parent = parent.parentWidget()
+    return found
+
+
 def _layout_report(window: QWidget) -> dict[str, object]:
     scrollbars = [
         f"{bar.parent().objectName() or type(bar.parent()).__name__}"
@@ -57,10 +67,16 @@ def _layout_report(window: QWidget) -> dict[str, object]:
         shown_whole = label.width() >= label.fontMetrics().horizontalAdvance(text)
         if label.isVisible() and plain and not label.wordWrap() and text and not shown_whole:
             cut.append(text)
+    outside = []  # controls cut off by the window's edge (not those scrolled out of a view)
+    for button in window.findChildren(QAbstractButton):
+        scrolled = any(isinstance(a, QAbstractScrollArea) for a in _ancestors(button))
+        if button.isVisible() and not scrolled and not _shown(button, window):
+            outside.append(button.text() or button.toolTip() or type(button).__name__)
     tabs = window.compose.tabs  # type: ignore[attr-defined]
     tab = tabs.currentWidget()
     return {
         "horizontal_scrollbars": scrollbars,
+        "controls_outside": outside,
         "cut_text": cut,
         "queue_button": _shown(tab.queue_button, window),
         "estimate": _shown(tab.estimate, window) and bool(tab.estimate.text()),

@@ -67,4 +67,5 @@ def test_a_fresh_start_on_a_laptop_screen(tmp_path: Path) -> None:
         assert layout["status_bar"], (mode, layout)
         assert layout["tab_bar_fits"], (mode, layout)
         assert layout["horizontal_scrollbars"] == [], (mode, layout)
+        assert layout["controls_outside"] == [], (mode, layout)
         assert layout["cut_text"] == [], (mode, layout)
