@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QApplication
 from seedance_desktop.domain.endpoints import Mode
 from seedance_desktop.domain.media_info import MediaKind
 from seedance_desktop.domain.shot import Shot
+from seedance_desktop.engine.states import JobState
 from seedance_desktop.paths import AppPaths
 from seedance_desktop.ui.compose.panel import ComposePanel
 from seedance_desktop.ui.compose.prompt_editor import PromptEditor
@@ -94,10 +95,21 @@ def test_the_prompt_has_the_focus_at_start(qtbot, app_paths: AppPaths) -> None:
     assert window.focusWidget() is window.compose.current_tab().prompt
 
 
-def test_queued_is_said_once(qtbot, app_paths: AppPaths) -> None:
-    window = built_window(qtbot, app_paths)
-    window.compose.queued.emit([object()])
-    assert "Queued" not in window.statusBar().currentMessage()  # compose says it, beside Queue
+async def test_queued_is_said_once(qtbot, simulator, app_paths: AppPaths) -> None:
+    from test_ui_main_window import open_window
+
+    async with open_window(qtbot, simulator, app_paths) as (window, runtime):
+        said: list[str] = []
+        window.statusBar().messageChanged.connect(said.append)
+        tab = window.compose.current_tab()
+        qtbot.keyClicks(tab.prompt, "A paper boat on a rainy street")
+        tab.parameters.set_values(resolution="480p", duration="4")
+        await eventually(lambda: tab.queue_button.isEnabled())
+        qtbot.keyClick(tab.prompt, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+        await eventually(lambda: window.compose.status.text() == "Queued 1 job.")
+        assert not any("Queued" in message for message in said)  # said beside Queue, once
+        (job,) = runtime.engine.jobs.all()
+        await eventually(lambda: runtime.engine.jobs.get(job.id).state is JobState.DONE, timeout=60)
 
 
 # Prompt first, compact references, each mode's own words --------------------------------------
