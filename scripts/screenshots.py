@@ -1,9 +1,15 @@
-"""Open the real window under Xvfb with sample data and save screenshots for the README.
+"""Open the real window under Xvfb with sample data and save the screenshots the README shows.
 
-    .venv/bin/python scripts/screenshots.py [OUT_DIR]      (default: docs/screenshots)
+    .venv/bin/python scripts/screenshots.py [OUT_DIR] [--only NAME ...]
 
-Without a display it re-runs itself under `xvfb-run` (Debian package xvfb). Everything runs on
-the bundled simulator in a temporary SEEDANCE_HOME: no key, no network, nothing billed.
+Without a display it re-runs itself under `xvfb-run` (Debian package xvfb) on a 1920×1080 screen.
+Everything runs on the bundled simulator in a temporary SEEDANCE_HOME: no key, no network, nothing
+billed.
+
+Each screenshot is one entry of SHOTS: a name (the PNG's file name without ".png") and an async
+function that gets the Studio (the window, the running engine, the sample files) and saves its
+picture with `studio.save(widget, name)`. To add one, write a function and append it to SHOTS;
+shots run in order on the same window, so leave the window as you found it (size, tab, theme).
 """
 
 from __future__ import annotations
@@ -14,22 +20,139 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from seedance_desktop.domain.shot import Shot
+    from seedance_desktop.runtime import Runtime
+    from seedance_desktop.ui.main_window import MainWindow
 
 ROOT = Path(__file__).resolve().parent.parent
-SIZE = (1600, 1000)
+sys.path.insert(0, str(ROOT))  # this checkout's code, not a copy installed in the virtualenv
+SCREEN = (1920, 1080)
+LAPTOP = (1366, 768)
+
+
+@dataclass
+class Studio:
+    """What every shot function gets."""
+
+    app: Any
+    window: MainWindow
+    runtime: Runtime
+    samples: dict[str, Path]
+    shots: dict[str, Shot]
+    out: Path
+    saved: list[Path] = field(default_factory=list)
+
+    def save(self, widget: Any, name: str) -> Path:
+        """The widget as on screen (the video too: a screen grab, not a widget render)."""
+        from PySide6.QtGui import QGuiApplication
+
+        path = self.out / f"{name}.png"
+        screen = QGuiApplication.primaryScreen()
+        picture = screen.grabWindow(widget.winId()) if widget.isWindow() else widget.grab()
+        if picture.isNull():
+            picture = widget.grab()
+        picture.save(str(path))
+        self.saved.append(path)
+        print(f"saved {path} ({picture.width()}×{picture.height()})")
+        return path
+
+    async def settle(self, seconds: float = 0.6) -> None:
+        """Let layouts, thumbnails and the player's frame arrive."""
+        await asyncio.sleep(seconds)
+        self.app.processEvents()
+
+    def resize(self, size: tuple[int, int]) -> None:
+        self.window.move(0, 0)
+        self.window.resize(*size)
+
+
+# The shots -------------------------------------------------------------------------------------
+
+
+async def shot_main_window(studio: Studio) -> None:
+    """1920×1080, dark, sample data: a reference-to-video shot in compose, a result playing."""
+    from seedance_desktop.domain.endpoints import Mode
+
+    studio.resize(SCREEN)
+    studio.window.compose.tabs.setCurrentWidget(
+        studio.window.compose.mode_tabs[Mode.REFERENCE_TO_VIDEO]
+    )
+    await studio.settle(1.5)
+    studio.save(studio.window, "main-window")
+
+
+async def shot_laptop(studio: Studio) -> None:
+    """Exactly 1366×768: everything a person needs on the smallest common laptop screen."""
+    studio.resize(LAPTOP)
+    studio.window.reset_layout()
+    await studio.settle(1.0)
+    studio.save(studio.window, "laptop-1366x768")
+    studio.resize(SCREEN)
+    studio.window.reset_layout()
+
+
+async def shot_reference_to_video(studio: Studio) -> None:
+    """The compose panel: 3 images, 1 video, 1 audio and a prompt that uses them."""
+    from seedance_desktop.domain.endpoints import Mode
+
+    compose = studio.window.compose
+    compose.tabs.setCurrentWidget(compose.mode_tabs[Mode.REFERENCE_TO_VIDEO])
+    await studio.settle(0.8)
+    studio.save(compose, "reference-to-video")
+
+
+async def shot_light_theme(studio: Studio) -> None:
+    from seedance_desktop.ui.theme import Appearance
+
+    before = studio.window.theme.choice
+    studio.window.theme.apply(Appearance.LIGHT)
+    await studio.settle(1.0)
+    studio.save(studio.window, "light-theme")
+    studio.window.theme.apply(before)
+    await studio.settle(0.3)
+
+
+async def shot_settings(studio: Studio) -> None:
+    studio.window.open_settings()
+    await studio.settle(0.8)
+    dialog = studio.window.settings_dialog
+    studio.save(dialog, "settings")
+    dialog.close()
+
+
+ShotFunction = Callable[[Studio], Awaitable[None]]
+SHOTS: list[tuple[str, ShotFunction]] = [
+    ("main-window", shot_main_window),
+    ("laptop-1366x768", shot_laptop),
+    ("reference-to-video", shot_reference_to_video),
+    ("light-theme", shot_light_theme),
+    ("settings", shot_settings),
+]
+
+
+# Running them ----------------------------------------------------------------------------------
 
 
 def main() -> int:
-    out = Path(sys.argv[1] if len(sys.argv) > 1 else ROOT / "docs" / "screenshots").resolve()
+    args = sys.argv[1:]
+    only = {args[i + 1] for i, a in enumerate(args[:-1]) if a == "--only"}
+    positional = [
+        a for i, a in enumerate(args) if a != "--only" and (i == 0 or args[i - 1] != "--only")
+    ]
+    out = Path(positional[0] if positional else ROOT / "docs" / "screenshots").resolve()
     if not os.environ.get("DISPLAY"):
         xvfb = shutil.which("xvfb-run")
         if xvfb is None:
             print("Needs a display or xvfb-run (apt-get install xvfb xauth).", file=sys.stderr)
             return 1
-        screen = f"-screen 0 {SIZE[0]}x{SIZE[1]}x24"
-        command = [xvfb, "-a", "-s", screen, sys.executable, __file__, str(out)]
-        return subprocess.call(command)
+        screen = f"-screen 0 {SCREEN[0]}x{SCREEN[1]}x24"
+        return subprocess.call([xvfb, "-a", "-s", screen, sys.executable, __file__, *args])
     os.environ.pop("QT_QPA_PLATFORM", None)
     os.environ.setdefault("QT_API", "pyside6")
     os.environ["SEEDANCE_SIMULATOR_INSTANT"] = "1"
@@ -52,19 +175,84 @@ def main() -> int:
     app.setApplicationName("Seedance Desktop")
     # As in the app: closing the window ends `_shoot` (which closes the engine), not Qt's loop.
     app.setQuitOnLastWindowClosed(False)
+    chosen = [(n, f) for n, f in SHOTS if not only or n in only]
     try:
         with asyncio.Runner(loop_factory=lambda: QtEventLoop(app)) as runner:
-            runner.run(_shoot(app, home, out))
+            runner.run(_shoot(app, home, out, chosen))
     finally:
         shutil.rmtree(home, ignore_errors=True)
     print(f"Screenshots in {out}")
     return 0
 
 
-async def _shoot(app: object, home: Path, out: Path) -> None:
-    sys.path.insert(0, str(ROOT / "tests"))
-    from media_factory import make_audio, make_image, make_video
+def _picture(path: Path, size: tuple[int, int], top: tuple[int, int, int],
+             bottom: tuple[int, int, int], sun: tuple[float, float, float]) -> Path:  # fmt: skip
+    """A sample picture with some shape to it: a sky gradient, a sun, a dark horizon."""
+    import numpy as np
+    from PIL import Image
 
+    width, height = size
+    y = np.linspace(0, 1, height, dtype=np.float32)[:, None, None]
+    sky = np.array(top, np.float32) * (1 - y) + np.array(bottom, np.float32) * y
+    pixels = np.broadcast_to(sky, (height, width, 3)).copy()
+    yy, xx = np.mgrid[0:height, 0:width]
+    cx, cy, radius = sun[0] * width, sun[1] * height, sun[2] * width
+    glow = np.clip(1 - np.hypot(xx - cx, yy - cy) / radius, 0, 1)[..., None]
+    pixels = pixels * (1 - glow) + np.array((255, 236, 190), np.float32) * glow
+    hills = height * (0.72 + 0.05 * np.sin(xx / width * 7.0))
+    pixels[yy > hills] = (22, 24, 34)
+    Image.fromarray(np.clip(pixels, 0, 255).astype(np.uint8), "RGB").save(path)
+    return path
+
+
+def _beat(path: Path, seconds: float = 4.0, rate: int = 44100) -> Path:
+    """A drum-like sample (decaying thumps on the beat over a soft pad): a waveform with shape."""
+    import wave
+
+    import numpy as np
+
+    t = np.arange(int(seconds * rate)) / rate
+    since_beat = t % 0.5
+    kick = np.sin(2 * np.pi * 60 * since_beat) * np.exp(-since_beat * 14)
+    pad = 0.15 * np.sin(2 * np.pi * 220 * t) * (0.5 + 0.5 * np.sin(2 * np.pi * 0.25 * t))
+    samples = np.clip(0.8 * kick + pad, -1, 1)
+    with wave.open(str(path), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(rate)
+        out.writeframes((samples * 32767).astype("<i2").tobytes())
+    return path
+
+
+def _clip(path: Path, picture: Path, seconds: float = 3.0, fps: int = 24) -> Path:
+    """A sample video: a slow push in on a picture (832×832, as fal wants reference videos)."""
+    from fractions import Fraction
+
+    import av
+    import numpy as np
+    from PIL import Image
+
+    source = Image.open(picture).convert("RGB")
+    frames = round(seconds * fps)
+    with av.open(str(path), "w") as out:
+        stream = out.add_stream("libx264", rate=fps)
+        stream.width, stream.height, stream.pix_fmt = 832, 832, "yuv420p"
+        for index in range(frames):
+            zoom = 1 + 0.25 * index / frames
+            w, h = source.width / zoom, source.height / zoom
+            box = ((source.width - w) / 2, (source.height - h) / 2,
+                   (source.width + w) / 2, (source.height + h) / 2)  # fmt: skip
+            image = source.resize((832, 832), box=box)
+            frame = av.VideoFrame.from_ndarray(np.asarray(image), format="rgb24")
+            frame.pts, frame.time_base = index, Fraction(1, fps)
+            for packet in stream.encode(frame):
+                out.mux(packet)
+        for packet in stream.encode():
+            out.mux(packet)
+    return path
+
+
+async def _shoot(app: Any, home: Path, out: Path, chosen: list[tuple[str, ShotFunction]]) -> None:
     from seedance_desktop.domain.endpoints import Mode
     from seedance_desktop.domain.shot import Shot
     from seedance_desktop.engine.states import JobState
@@ -73,58 +261,62 @@ async def _shoot(app: object, home: Path, out: Path) -> None:
     from seedance_desktop.ui.main_window import MainWindow
 
     paths = app_paths().ensure()
-    samples = home / "samples"
-    samples.mkdir()
-    hero = make_image(samples / "hero.png", 1024, 768, color=(210, 120, 60))
-    dusk = make_image(samples / "dusk.jpg", 1024, 768, fmt="jpeg", color=(60, 90, 200))
-    moves = make_video(samples / "moves.mp4", 832, 832, seconds=3.0)
-    beat = make_audio(samples / "beat.wav", seconds=4.0)
+    folder = home / "samples"
+    folder.mkdir()
+    samples = {
+        "dancer": _picture(folder / "dancer.png", (1024, 768), (40, 60, 140), (240, 140, 90),
+                           (0.3, 0.45, 0.22)),
+        "street": _picture(folder / "street.jpg", (1024, 768), (20, 30, 60), (120, 80, 160),
+                           (0.7, 0.35, 0.15)),
+        "costume": _picture(folder / "costume.png", (768, 1024), (150, 40, 60), (250, 190, 120),
+                            (0.5, 0.3, 0.3)),
+    }  # fmt: skip
+    samples["moves"] = _clip(folder / "moves.mp4", samples["street"])
+    samples["beat"] = _beat(folder / "beat.wav")
+    s = {k: str(v) for k, v in samples.items()}
+    shots = {
+        "text": Shot(Mode.TEXT_TO_VIDEO, prompt="A red fox runs through fresh snow at dawn, low "
+                     "tracking shot, golden light", resolution="480p", duration="4", seed=11),
+        "image": Shot(Mode.IMAGE_TO_VIDEO, prompt="Slow push in as the sky turns from amber to "
+                      "blue", resolution="480p", duration="4", start_image=s["dancer"],
+                      end_image=s["street"]),
+        "reference": Shot(Mode.REFERENCE_TO_VIDEO, prompt="The dancer from [Image1], dressed as "
+                          "in [Image3], performs the moves from [Video1] on the street from "
+                          "[Image2], cutting on the beat of [Audio1]. Handheld camera, neon "
+                          "light, light rain.", resolution="480p", duration="5",
+                          images=(s["dancer"], s["street"], s["costume"]), videos=(s["moves"],),
+                          audios=(s["beat"],)),
+    }  # fmt: skip
 
     window = MainWindow(paths)
-    window.resize(*SIZE)
+    window.resize(*SCREEN)
+    window.move(0, 0)
     window.show()
     async with running_engine(paths, events=window.events) as runtime:
         window.attach(runtime)
         engine = runtime.engine
-        shots = [
-            Shot(Mode.TEXT_TO_VIDEO, prompt="A red fox runs through fresh snow at dawn, low "
-                 "tracking shot, golden light", resolution="480p", duration="4", seed=11),
-            Shot(Mode.IMAGE_TO_VIDEO, prompt="Slow push in as the sky turns from amber to blue",
-                 resolution="480p", duration="4", start_image=str(hero), end_image=str(dusk)),
-            Shot(Mode.REFERENCE_TO_VIDEO, prompt="The dancer from [Image1] performs the moves "
-                 "from [Video1] to the beat of [Audio1]", resolution="480p", duration="5",
-                 images=(str(hero),), videos=(str(moves),), audios=(str(beat),)),
-        ]  # fmt: skip
-        jobs = [job for shot in shots for job in await engine.enqueue(shot)]
+        jobs = [
+            job
+            for key in ("text", "image", "reference")
+            for job in await engine.enqueue(shots[key])
+        ]
         await engine.run_until_idle()
         engine.pause()
         await engine.enqueue(
             Shot(Mode.TEXT_TO_VIDEO, prompt="A lighthouse in a storm, waves crashing, night",
                  resolution="720p", duration="8")
         )  # fmt: skip
-        window.compose.load_shot(shots[2])
+        window.compose.load_shot(shots["reference"])
+        window.compose.mode_tabs[Mode.REFERENCE_TO_VIDEO].variations.setValue(2)
         done = [j for j in jobs if engine.jobs.get(j.id).state is JobState.DONE]
         if done:
             window.show_result(done[-1].id)
-        await asyncio.sleep(2.0)
-        _save(window, out / "main-window.png")
-        window.open_settings()
-        await asyncio.sleep(0.8)
-        _save(window.settings_dialog, out / "settings.png")
-        window.settings_dialog.close()
+        studio = Studio(app, window, runtime, samples, shots, out)
+        await studio.settle(2.0)
+        for _name, function in chosen:
+            await function(studio)
         window.close()
         await window.detach()
-
-
-def _save(widget: object, path: Path) -> None:
-    from PySide6.QtGui import QGuiApplication
-
-    screen = QGuiApplication.primaryScreen()
-    picture = screen.grabWindow(widget.winId())  # type: ignore[attr-defined]
-    if picture.isNull():
-        picture = widget.grab()  # type: ignore[attr-defined]
-    picture.save(str(path))
-    print(f"saved {path}")
 
 
 if __name__ == "__main__":

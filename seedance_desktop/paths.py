@@ -40,6 +40,11 @@ class AppPaths:
         return self.data / "drafts"
 
     @property
+    def pasted(self) -> Path:
+        """Pictures pasted into compose as image data, kept as PNGs (drafts refer to them)."""
+        return self.data / "pasted"
+
+    @property
     def thumbnails(self) -> Path:
         return self.cache / "thumbnails"
 

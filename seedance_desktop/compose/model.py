@@ -250,6 +250,15 @@ class ComposeModel:
         del refs[index]
         self._reorder(field, tuple(refs), order, len(refs) + 1)
 
+    def replace_reference(self, field: str, index: int, ref: str) -> None:
+        """Put `ref` in slot `index` instead of what is there (a moved file, located again): the
+        slot keeps its place, so the prompt's tokens stay as they are."""
+        refs = list(self.references(field))
+        if not 0 <= index < len(refs) or refs[index] == ref:
+            return
+        refs[index] = ref
+        self._update(_set(self._shot, field, tuple(refs)), Aspect.REFERENCES)
+
     def discard_reference(self, ref: str) -> None:
         """Remove a file from every slot that holds it (e.g. a probe found it is the wrong kind)."""
         for field in self.fields:

@@ -9,8 +9,15 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QPaintEvent
-from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QSplitter, QStatusBar
+from PySide6.QtGui import (
+    QAction,
+    QCloseEvent,
+    QGuiApplication,
+    QKeySequence,
+    QPaintEvent,
+    QShowEvent,
+)
+from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QSplitter, QStatusBar, QWidget
 
 from seedance_desktop import __version__
 from seedance_desktop.backend import BackendKind
@@ -19,6 +26,7 @@ from seedance_desktop.engine.interface import AppPreferences, EngineSettings
 from seedance_desktop.paths import AppPaths
 from seedance_desktop.ui.bridge import EngineBridge
 from seedance_desktop.ui.tasks import TaskRunner
+from seedance_desktop.ui.theme import Appearance, theme
 
 if TYPE_CHECKING:
     from seedance_desktop.engine.interface import LibraryEntry
@@ -27,6 +35,15 @@ if TYPE_CHECKING:
     from seedance_desktop.ui.library_view import LibraryView
     from seedance_desktop.ui.player import PlayerWidget
     from seedance_desktop.ui.queue_panel import QueuePanel
+
+
+DEFAULT_SIZE = (1400, 860)  # clamped to the screen's available area
+PANEL_SHORTCUTS = (  # View menu: each panel can be hidden and shown again
+    ("compose", "Compose panel", "Ctrl+Shift+C"),
+    ("player", "Player", "Ctrl+Shift+P"),
+    ("library", "Library", "Ctrl+Shift+L"),
+    ("queue", "Queue panel", "Ctrl+Shift+Q"),
+)
 
 
 class MainWindow(QMainWindow):
@@ -41,11 +58,14 @@ class MainWindow(QMainWindow):
         self.runtime: Runtime | None = None
         self.preferences = AppPreferences()
         self.settings = QSettings(str(paths.config / "window.ini"), QSettings.Format.IniFormat)
+        self.theme = theme()
+        self.theme.apply(Appearance.parse(self.settings.value("appearance", "system")))
         self.setWindowTitle("Seedance Desktop")
-        self.resize(1400, 860)
+        self.resize(*DEFAULT_SIZE)
 
         self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
         self.splitter.setObjectName("mainSplitter")
+        self.splitter.setChildrenCollapsible(False)  # a dragged handle never loses a panel
         self.setCentralWidget(self.splitter)
         self._placeholder = QLabel("Opening Seedance Desktop…")
         self._placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -57,6 +77,7 @@ class MainWindow(QMainWindow):
         self.setStatusBar(status)
         self.tasks.failed.connect(self._show_task_error)
         self._built = False
+        self._shown = False
         self._build_menus()
         self._restore_geometry()
 
@@ -84,20 +105,22 @@ class MainWindow(QMainWindow):
         self.queue: QueuePanel = QueuePanel(self.bridge, self.tasks, self)
         self.centre = QSplitter(Qt.Orientation.Vertical, self)
         self.centre.setObjectName("centreSplitter")
+        self.centre.setChildrenCollapsible(False)
         self.centre.addWidget(self.player)
         self.centre.addWidget(self.library)
         self._placeholder.setParent(None)
         for panel in (self.compose, self.centre, self.queue):
             self.splitter.addWidget(panel)
-        self.splitter.setSizes([460, 620, 360])
-        self.centre.setSizes([420, 380])
-        self.compose.queued.connect(self._on_queued)
+        for panel, width in ((self.compose, 340), (self.centre, 320), (self.queue, 260)):
+            panel.setMinimumWidth(width)
+        self._default_sizes()
         self.queue.openResult.connect(self.show_result)
         self.library.selected.connect(self._play_entry)
         self.library.reuseRequested.connect(self.compose.load_shot)
         self.library.continueRequested.connect(self.compose.load_shot)
         self._build_panel_actions()
         self._restore_layout()
+        self.compose.current_tab().prompt.setFocus()  # type straight away
         if self.runtime is not None:
             self._attach_panels()
 
@@ -192,33 +215,113 @@ class MainWindow(QMainWindow):
     def _play_entry(self, entry: LibraryEntry) -> None:
         self.player.load(entry.path, entry.thumbnail)
 
-    def _on_queued(self, jobs: list) -> None:
-        count = len(jobs)
-        self.statusBar().showMessage(f"Queued {count} job{'s' if count != 1 else ''}.", 5000)
-
     # Layout persistence ------------------------------------------------------------------------
 
     def _restore_geometry(self) -> None:
         geometry = self.settings.value("geometry")
         if isinstance(geometry, QByteArray):
             self.restoreGeometry(geometry)
+        self.fit_to_screen()
+
+    def fit_to_screen(self) -> None:
+        """Inside the available area of the screen the window is on (a size saved on a bigger
+        screen, or the default, is clamped; a window left off-screen comes back)."""
+        if self.isMaximized() or self.isFullScreen():
+            return
+        screen = QGuiApplication.screenAt(self.geometry().center()) or self.screen()
+        if screen is None:
+            return
+        area = screen.availableGeometry()
+        frame = self.frameGeometry()
+        extra_w, extra_h = frame.width() - self.width(), frame.height() - self.height()
+        width = min(self.width(), area.width() - extra_w)
+        height = min(self.height(), area.height() - extra_h)
+        self.resize(width, height)
+        x = min(max(frame.x(), area.left()), area.right() + 1 - width - extra_w)
+        y = min(max(frame.y(), area.top()), area.bottom() + 1 - height - extra_h)
+        self.move(x, y)
+
+    def showEvent(self, event: QShowEvent) -> None:  # Qt's name
+        super().showEvent(event)
+        if not self._shown:
+            self._shown = True
+            self.fit_to_screen()  # again, now that the frame's size is known
 
     def _restore_layout(self) -> None:
         for splitter in (self.splitter, self.centre):
             state = self.settings.value(splitter.objectName())
             if isinstance(state, QByteArray):
                 splitter.restoreState(state)
+        hidden = self.settings.value("hiddenPanels", "")
+        for name in str(hidden or "").split(","):
+            if name in self.panel_actions:
+                self.set_panel_visible(name, False)
+        if self._a_shown_panel_is_shut():  # a layout saved by an older version
+            self._default_sizes()
 
     def _save_layout(self) -> None:
         self.settings.setValue("geometry", self.saveGeometry())
         if self._built:
             for splitter in (self.splitter, self.centre):
                 self.settings.setValue(splitter.objectName(), splitter.saveState())
+            hidden = [n for n, a in self.panel_actions.items() if not a.isChecked()]
+            self.settings.setValue("hiddenPanels", ",".join(hidden))
         self.settings.sync()
+
+    # Panels: shown and hidden from the View menu, never lost -----------------------------------
+
+    def panel(self, name: str) -> QWidget:
+        return {
+            "compose": self.compose,
+            "player": self.player,
+            "library": self.library,
+            "queue": self.queue,
+        }[name]
+
+    def set_panel_visible(self, name: str, visible: bool) -> None:
+        """Show or hide a panel; the last one shown stays (the window is never empty)."""
+        action = self.panel_actions[name]
+        shown = [n for n, a in self.panel_actions.items() if a.isChecked() and n != name]
+        if not visible and not shown:
+            action.setChecked(True)
+            self.statusBar().showMessage("One panel always stays shown.", 4000)
+            return
+        action.setChecked(visible)
+        self.panel(name).setVisible(visible)
+        self.centre.setVisible(not (self.player.isHidden() and self.library.isHidden()))
+        if visible and self._a_shown_panel_is_shut():
+            self._default_sizes()
+
+    def _a_shown_panel_is_shut(self) -> bool:
+        for splitter in (self.splitter, self.centre):
+            for index, size in enumerate(splitter.sizes()):
+                widget = splitter.widget(index)
+                if widget is not None and not widget.isHidden() and size <= 0:
+                    return True
+        return False
+
+    def reset_layout(self) -> None:
+        """Every panel shown, at the default sizes for this window."""
+        for name in self.panel_actions:
+            self.set_panel_visible(name, True)
+        self._default_sizes()
+
+    def _default_sizes(self) -> None:
+        width = max(self.width(), 1000)
+        compose = max(400, round(width * 0.3))  # three reference tiles a row
+        queue = max(340, round(width * 0.22))  # the queue's columns readable at 1366
+        self.splitter.setSizes([compose, width - compose - queue, queue])
+        height = max(self.height(), 600)
+        self.centre.setSizes([round(height * 0.55), round(height * 0.45)])
 
     # Menus -------------------------------------------------------------------------------------
 
-    def _action(self, text: str, shortcut: QKeySequence | str | None, slot: object) -> QAction:
+    def _action(
+        self,
+        text: str,
+        shortcut: QKeySequence | QKeySequence.StandardKey | str | None,
+        slot: object,
+    ) -> QAction:
         action = QAction(text, self)
         if shortcut is not None:
             action.setShortcut(QKeySequence(shortcut))
@@ -247,6 +350,18 @@ class MainWindow(QMainWindow):
         self.view_menu.addAction(
             self._action("Search the library", "Ctrl+F", self.library.focus_search)
         )
+        self.view_menu.addSeparator()
+        self.panel_actions: dict[str, QAction] = {}
+        for name, label, shortcut in PANEL_SHORTCUTS:
+            action = self._action(
+                label, shortcut, lambda checked, n=name: self.set_panel_visible(n, checked)
+            )
+            action.setCheckable(True)
+            action.setChecked(True)
+            self.view_menu.addAction(action)
+            self.panel_actions[name] = action
+        self.view_menu.addSeparator()
+        self.view_menu.addAction(self._action("Reset layout", None, self.reset_layout))
 
     def open_settings(self) -> None:
         from seedance_desktop.ui.settings_dialog import SettingsDialog
@@ -261,11 +376,18 @@ class MainWindow(QMainWindow):
             engine.fal_config,
             self.tasks,
             self,
+            appearance=self.theme.choice,
         )
         dialog.saved.connect(self._apply_settings)
+        dialog.appearanceChosen.connect(self.set_appearance)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.open()
         self.settings_dialog = dialog
+
+    def set_appearance(self, choice: Appearance) -> None:
+        """Settings → Appearance: applied at once, kept with the window's layout."""
+        self.settings.setValue("appearance", choice.value)
+        self.theme.apply(choice)
 
     def _apply_settings(self, engine_settings: EngineSettings, preferences: AppPreferences) -> None:
         if self.runtime is None:

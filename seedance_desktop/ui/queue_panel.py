@@ -115,21 +115,15 @@ class QueuePanel(QWidget):
         self.table.verticalHeader().setVisible(False)
         self.table.verticalHeader().setDefaultSectionSize(32)
         self.table.setIconSize(QSize(48, 27))
-        # Widths from the font, not from the contents: sizing columns to their contents would
-        # read every row of a long history.
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setSectionResizeMode(Column.SHOT, QHeaderView.ResizeMode.Stretch)
-        digits = self.fontMetrics().horizontalAdvance
-        widths = {
-            Column.TAKE: digits("#88 of 88 · seed 8888888888"),
-            Column.STATE: digits("Uploading references · 100%"),
-            Column.POSITION: digits("888th in line"),
-            Column.ELAPSED: digits("88:88:88"),
-            Column.COST: digits("≈$88.88–$88.88"),
-        }
-        for column, width in widths.items():
-            self.table.setColumnWidth(column, width + 16)
+        # The shot takes what is left: the table fits a narrow panel (1366×768) with no
+        # horizontal scrollbar; a long prompt ends in "…". The other columns fit what the visible
+        # rows say (precision 0): sizing them to every row would read a whole long history.
+        header.setResizeContentsPrecision(0)
+        for column in (Column.TAKE, Column.STATE, Column.POSITION, Column.ELAPSED, Column.COST):
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
         self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.table.customContextMenuRequested.connect(self._menu)
         self.table.activated.connect(lambda index: self._open(self._job_at(index)))

@@ -10,6 +10,7 @@ from pathlib import Path
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QCheckBox,
+    QComboBox,
     QDialog,
     QDialogButtonBox,
     QDoubleSpinBox,
@@ -31,11 +32,13 @@ from seedance_desktop.backend import check_key, key_check_config
 from seedance_desktop.engine.interface import AppPreferences, EngineSettings
 from seedance_desktop.fal.config import FalConfig
 from seedance_desktop.ui.tasks import TaskRunner
+from seedance_desktop.ui.theme import Appearance
 
 
 class SettingsDialog(QDialog):
     saved = Signal(object, object)  # EngineSettings, AppPreferences
     keyChanged = Signal()
+    appearanceChosen = Signal(object)  # Appearance: the window keeps it (it applies at once)
 
     def __init__(
         self,
@@ -44,6 +47,8 @@ class SettingsDialog(QDialog):
         fal_config: FalConfig,
         tasks: TaskRunner,
         parent: QWidget | None = None,
+        *,
+        appearance: Appearance = Appearance.SYSTEM,
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Settings")
@@ -56,6 +61,7 @@ class SettingsDialog(QDialog):
         layout.addWidget(self._key_box())
         layout.addWidget(self._backend_box())
         layout.addWidget(self._work_box())
+        layout.addWidget(self._appearance_box(appearance))
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
         )
@@ -227,7 +233,21 @@ class SettingsDialog(QDialog):
         dialog.fileSelected.connect(self.library_dir.setText)
         dialog.open()
 
+    def _appearance_box(self, appearance: Appearance) -> QGroupBox:
+        box = QGroupBox("Appearance")
+        form = QFormLayout(box)
+        self.appearance = QComboBox()
+        for choice in Appearance:
+            self.appearance.addItem(choice.label, choice)
+        self.appearance.setCurrentIndex(list(Appearance).index(appearance))
+        self.appearance.setToolTip(
+            "System follows the desktop's light or dark setting (dark when it states none)"
+        )
+        form.addRow("Theme", self.appearance)
+        return box
+
     def _save(self) -> None:
+        self.appearanceChosen.emit(Appearance.parse(self.appearance.currentData()))
         engine_settings = replace(
             self._engine_settings,
             max_in_flight=self.in_flight.value(),

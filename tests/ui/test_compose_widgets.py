@@ -53,13 +53,18 @@ async def test_a_drop_fills_consecutive_slots_with_thumbnails(qtbot, tmp_path: P
 
 async def test_wrong_kinds_and_bad_files_are_explained(qtbot, tmp_path: Path) -> None:
     group, messages = images_group(qtbot, tmp_path)
+    handed_on: list[list[str]] = []
+    group.foreignFiles.connect(handed_on.append)
     clip = make_video(tmp_path / "moves.mp4", 640, 480, seconds=1.0)
+    disguised = tmp_path / "clip.png"  # a video named like a picture: found out by the probe
+    disguised.write_bytes(clip.read_bytes())
     broken = tmp_path / "broken.png"
     broken.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 40)
-    drop_files(group, [clip, broken])
+    drop_files(group, [clip, disguised, broken])
     await eventually(lambda: group.pending() == 0)
+    assert handed_on == [[str(clip)]]  # by its name a video: the panel routes it by kind
     assert group.references() == [str(broken)]
-    assert any("moves.mp4 is a video" in m for m in messages)
+    assert any("clip.png is a video" in m for m in messages)
     assert "damaged" in group.slots[0].problems.text()
 
 

@@ -13,10 +13,20 @@ from __future__ import annotations
 
 import logging
 
-from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtCore import QMimeData, QSize, Qt, QTimer, Signal
+from PySide6.QtGui import (
+    QDragEnterEvent,
+    QDragMoveEvent,
+    QDropEvent,
+    QGuiApplication,
+    QImage,
+    QKeySequence,
+    QPixmap,
+    QShortcut,
+)
 from PySide6.QtWidgets import (
     QButtonGroup,
+    QFrame,
     QHBoxLayout,
     QLabel,
     QListWidget,
@@ -38,12 +48,20 @@ from seedance_desktop.domain.media_info import MediaInfo, MediaKind
 from seedance_desktop.domain.plan import Plan
 from seedance_desktop.domain.shot import Shot
 from seedance_desktop.domain.validation import Problem
+from seedance_desktop.media.names import display_name
 from seedance_desktop.paths import AppPaths
 from seedance_desktop.ui.compose.binding import bind
 from seedance_desktop.ui.compose.parameters import ParametersWidget
 from seedance_desktop.ui.compose.prompt_editor import PromptEditor
-from seedance_desktop.ui.compose.slots import SlotGroup
+from seedance_desktop.ui.compose.slots import (
+    SlotGroup,
+    kind_of_file,
+    references_in,
+    save_pasted_image,
+)
+from seedance_desktop.ui.icons import icon
 from seedance_desktop.ui.tasks import TaskRunner
+from seedance_desktop.ui.theme import theme
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +77,30 @@ _SLOTS: dict[Mode, tuple[tuple[str, MediaKind, str], ...]] = {
         ("audio_urls", MediaKind.AUDIO, "Reference audio"),
     ),
 }
+
+
+_PLACEHOLDERS = {
+    Mode.TEXT_TO_VIDEO: "Describe the shot: who and where, the camera move, light, mood and "
+    'action. Put spoken lines in "double quotes".',
+    Mode.IMAGE_TO_VIDEO: "Describe what happens from the start frame on: the motion, the camera "
+    'move, light and mood. Put spoken lines in "double quotes".',
+    Mode.REFERENCE_TO_VIDEO: "Say what each reference brings: “The dancer from [Image1] performs "
+    "the moves from [Video1] to the beat of [Audio1].” Type [ or @ to insert a reference.",
+}
+_TIPS = {
+    Mode.TEXT_TO_VIDEO: "Be specific about camera moves, lighting, mood and actions. Try a short "
+    "(5 s) clip first, then lengthen it.",
+    Mode.IMAGE_TO_VIDEO: "The video begins on the start frame and, if you add one, ends on the end "
+    "frame. Describe the motion between them.",
+    Mode.REFERENCE_TO_VIDEO: "Images give looks, videos motion and camera, audio rhythm. To edit a "
+    "clip: “Replace the perfume in [Video1] with the cream from [Image1], keeping all motion.”",
+}
+
+
+def _heading(text: str) -> QLabel:
+    label = QLabel(f"<b>{text}</b>")
+    label.setObjectName("heading")
+    return label
 
 
 def estimate_text(model: ComposeModel) -> str:
@@ -82,13 +124,62 @@ class ModeTab(QWidget):
         self.plan: Plan | None = None
         self.groups: dict[str, SlotGroup] = {}
         outer = QVBoxLayout(self)
+        outer.setContentsMargins(6, 6, 6, 6)
         scroll = QScrollArea()
+        scroll.setObjectName("composeScroll")
         scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         body = QWidget()
         layout = QVBoxLayout(body)
+        layout.setContentsMargins(0, 0, 4, 0)
         scroll.setWidget(body)
-        outer.addWidget(scroll)
+        outer.addWidget(scroll, 1)
 
+        # The prompt first: the most important input, with the keyboard's focus at start.
+        self.prompt = PromptEditor()
+        self.prompt.setMinimumHeight(96)
+        self.prompt.setMaximumHeight(150)
+        self.prompt.setPlaceholderText(_PLACEHOLDERS[mode])
+        layout.addWidget(_heading("Prompt"))
+        layout.addWidget(self.prompt)
+        self.tip = QLabel(_TIPS[mode])
+        self.tip.setObjectName("hint")
+        self.tip.setWordWrap(True)
+        layout.addWidget(self.tip)
+
+        if _SLOTS[mode]:
+            layout.addSpacing(4)
+            layout.addWidget(
+                _heading("References" if mode is Mode.REFERENCE_TO_VIDEO else "Frames")
+            )
+        frames = QHBoxLayout()  # image to video: the start and the end frame side by side
+        for field, kind, title in _SLOTS[mode]:
+            group = SlotGroup(
+                model, field, kind, title, tasks, paths.thumbnails, self, pasted=paths.pasted
+            )
+            if group.capacity == 1:
+                group.header.hide()  # the tile names itself: "Start frame", "End frame"
+                frames.addWidget(group)
+            else:
+                layout.addWidget(group)
+            self.groups[field] = group
+        if frames.count():
+            frames.addStretch(1)
+            layout.addLayout(frames)
+        if mode is Mode.IMAGE_TO_VIDEO:
+            self.start, self.end = self.groups["image_url"], self.groups["end_image_url"]
+        if mode is Mode.REFERENCE_TO_VIDEO:
+            self.images, self.videos, self.audios = (
+                self.groups[f] for f in ("image_urls", "video_urls", "audio_urls")
+            )
+            self.counters = QLabel()
+            self.counters.setObjectName("counters")
+            self.counters.setWordWrap(True)
+            layout.addWidget(self.counters)
+
+        layout.addSpacing(4)
+        layout.addWidget(_heading("Settings"))
         tier = QHBoxLayout()
         self.standard = QRadioButton("Standard")
         self.fast = QRadioButton("Fast (quicker, cheaper)")
@@ -100,42 +191,31 @@ class ModeTab(QWidget):
         tier.addWidget(self.fast)
         tier.addStretch(1)
         layout.addLayout(tier)
-
-        for field, kind, title in _SLOTS[mode]:
-            group = SlotGroup(model, field, kind, title, tasks, paths.thumbnails, self)
-            layout.addWidget(QLabel(f"<b>{title}</b>"))
-            layout.addWidget(group)
-            self.groups[field] = group
-        if mode is Mode.IMAGE_TO_VIDEO:
-            self.start, self.end = self.groups["image_url"], self.groups["end_image_url"]
-        if mode is Mode.REFERENCE_TO_VIDEO:
-            self.images, self.videos, self.audios = (
-                self.groups[f] for f in ("image_urls", "video_urls", "audio_urls")
-            )
-            self.counters = QLabel()
-            self.counters.setObjectName("counters")
-            layout.addWidget(self.counters)
-        layout.addWidget(QLabel("<b>Prompt</b>"))
-        self.prompt = PromptEditor()
-        self.prompt.setMinimumHeight(90)
-        layout.addWidget(self.prompt)
         self.parameters = ParametersWidget()
         layout.addWidget(self.parameters)
         self.problems = QListWidget()
         self.problems.setObjectName("problems")
-        self.problems.setMaximumHeight(110)
         self.problems.setAccessibleName("Problems")
+        self.problems.setWordWrap(True)
+        self.problems.setTextElideMode(Qt.TextElideMode.ElideNone)
+        self.problems.setResizeMode(QListWidget.ResizeMode.Adjust)
+        self.problems.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.problems.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.problems.setIconSize(QSize(16, 16))
         layout.addWidget(self.problems)
         layout.addStretch(1)
 
         footer = QHBoxLayout()
         self.estimate = QLabel("")
         self.estimate.setObjectName("estimate")
+        self.estimate.setWordWrap(True)
         self.variations = QSpinBox()
         self.variations.setRange(1, MAX_VARIATIONS)
         self.variations.setPrefix("×")
         self.variations.setToolTip("Queue several variations, each with its own seed")
+        self.variations.setAccessibleName("Variations")
         self.queue_button = QPushButton("Queue")
+        self.queue_button.setObjectName("queueButton")
         self.queue_button.setToolTip("Queue this shot (Ctrl+Enter)")
         self.queue_button.setDefault(True)
         self.queue_button.setEnabled(False)
@@ -188,10 +268,13 @@ class ModeTab(QWidget):
         )
         self.problems.clear()
         for problem in plan.problems:
-            item = QListWidgetItem(("⛔ " if problem.is_error else "⚠ ") + problem.message)
-            item.setToolTip(problem.field)
+            item = QListWidgetItem(
+                icon("error" if problem.is_error else "warning"), problem.message
+            )
+            item.setToolTip(problem.message)
             self.problems.addItem(item)
         self.problems.setVisible(bool(plan.problems))
+        self._fit_problems()
         count = model.variations
         self.queue_button.setText("Queue" if count == 1 else f"Queue {count}")
         self.queue_button.setEnabled(model.ready)
@@ -199,6 +282,16 @@ class ModeTab(QWidget):
         if self.mode is Mode.REFERENCE_TO_VIDEO:
             self.counters.setText(self._counters())
         return plan
+
+    def _fit_problems(self) -> None:
+        """As tall as the wrapped problems (up to a limit): each is read whole, without a
+        horizontal scrollbar."""
+        rows = self.problems.count()
+        if not rows:
+            return
+        self.problems.doItemsLayout()
+        height = sum(self.problems.sizeHintForRow(r) for r in range(rows))
+        self.problems.setFixedHeight(min(height + 2 * self.problems.frameWidth() + 4, 180))
 
     def _show_slot_problems(self, problems: tuple[Problem, ...]) -> None:
         per_group: dict[str, dict[int, list[Problem]]] = {f: {} for f in self.groups}
@@ -250,6 +343,8 @@ class ComposePanel(QWidget):
             tab.prompt.undoExhausted.connect(lambda m=model: self.undo_load(m))
             for group in tab.groups.values():
                 group.message.connect(self._say)
+                group.foreignFiles.connect(self.route_files)
+            tab.prompt.mediaArrived.connect(self._take_mime)
             bind(model.changed, self, self._follow_history)
         self.status = QLabel("")
         self.status.setObjectName("composeStatus")
@@ -261,15 +356,24 @@ class ComposePanel(QWidget):
         )
         self.undo_button.clicked.connect(lambda: self.undo_load(self.current_tab().model))
         status_row = QHBoxLayout()
+        status_row.setContentsMargins(6, 0, 6, 4)
         status_row.addWidget(self.status, 1)
         status_row.addWidget(self.undo_button)
+        self.offer = self._build_offer()
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.tabs)
+        layout.addWidget(self.tabs, 1)
+        layout.addWidget(self.offer)
         layout.addLayout(status_row)
+        self.setAcceptDrops(True)
+        self._offered: list[str] = []
         shortcut = QShortcut(QKeySequence("Ctrl+Return"), self)
         shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
         shortcut.activated.connect(lambda: self.queue(self.current_tab()))
+        # Paste anywhere in compose (the prompt and the tiles take it themselves first).
+        paste = QShortcut(QKeySequence(QKeySequence.StandardKey.Paste), self)
+        paste.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        paste.activated.connect(self.paste)
         current = self.drafts.restore()
         if current is not None:
             self.tabs.setCurrentWidget(self.mode_tabs[current])
@@ -277,9 +381,126 @@ class ComposePanel(QWidget):
         for tab in self.mode_tabs.values():
             tab.refresh()
         self._show_undo()
+        theme().changed.connect(self._restyle)
+
+    def _restyle(self) -> None:
+        """Icons and colours drawn by hand follow the theme."""
+        for tab in self.mode_tabs.values():
+            for group in tab.groups.values():
+                group.restyle()
+            tab.prompt.highlighter.rehighlight()
+            tab.refresh()
 
     def attach(self, engine: ShotQueue) -> None:
         self.engine = engine
+
+    # Files arriving: drops and pastes anywhere ------------------------------------------------
+
+    def route_files(self, refs: list[str]) -> None:
+        """Files go by kind to the next free slots of the current mode. Kinds the mode does not
+        take are not dropped silently: the mode that takes them is offered."""
+        mode = self.current_tab().mode
+        kinds = {ref: kind_of_file(ref) for ref in refs}
+        unknown = [r for r, k in kinds.items() if k is None]
+        known = [r for r in refs if kinds[r] is not None]
+        if unknown:
+            names = ", ".join(display_name(r) for r in unknown[:3])
+            self._say(f"{names}: not an image, video or audio file Seedance takes.")
+        if not known:
+            return
+        only_images = all(kinds[r] is MediaKind.IMAGE for r in known)
+        if mode is Mode.TEXT_TO_VIDEO:
+            target = Mode.IMAGE_TO_VIDEO if only_images and len(known) <= 2 else None
+            self._offer(known, target or Mode.REFERENCE_TO_VIDEO)
+            return
+        if mode is Mode.IMAGE_TO_VIDEO and not only_images:
+            self._offer(known, Mode.REFERENCE_TO_VIDEO)
+            return
+        self._fill(self.mode_tabs[mode], known)
+
+    def paste(self) -> None:
+        """Ctrl+V anywhere in compose: files and links, or picture data (kept as a PNG)."""
+        mime = QGuiApplication.clipboard().mimeData()
+        if not self._take_mime(mime):
+            self._say("The clipboard holds no file, link or picture to add.")
+
+    def _take_mime(self, mime: QMimeData) -> bool:
+        refs = references_in(mime)
+        if not refs and mime.hasImage():
+            data = mime.imageData()
+            picture = data.toImage() if isinstance(data, QPixmap) else data
+            if isinstance(picture, QImage) and not picture.isNull():
+                refs = [str(save_pasted_image(picture, self.paths.pasted))]
+        if refs:
+            self.route_files(refs)
+        return bool(refs)
+
+    def _fill(self, tab: ModeTab, refs: list[str]) -> None:
+        for group in tab.groups.values():
+            mine = [r for r in refs if kind_of_file(r) is group.kind]
+            free = group.capacity - len(group.references())
+            if mine and free > 0:
+                group.add_references(mine[:free])
+                refs = [r for r in refs if r not in mine[:free]]
+        if refs:
+            names = ", ".join(display_name(r) for r in refs[:3])
+            more = f" and {len(refs) - 3} more" if len(refs) > 3 else ""
+            self._say(f"No free slot for {names}{more}.")
+
+    def _build_offer(self) -> QFrame:
+        offer = QFrame()
+        offer.setObjectName("offer")
+        self.offer_text = QLabel()
+        self.offer_text.setWordWrap(True)
+        self.offer_button = QPushButton()
+        self.offer_button.clicked.connect(self._accept_offer)
+        dismiss = QPushButton("Not now")
+        dismiss.clicked.connect(lambda: self.offer.hide())
+        row = QHBoxLayout(offer)
+        row.setContentsMargins(8, 6, 8, 6)
+        row.addWidget(self.offer_text, 1)
+        row.addWidget(self.offer_button)
+        row.addWidget(dismiss)
+        offer.hide()
+        return offer
+
+    def _offer(self, refs: list[str], mode: Mode) -> None:
+        self._offered = list(refs)
+        self._offered_mode = mode
+        here = self.current_tab().mode.label
+        count = f"{len(refs)} file{'s' if len(refs) != 1 else ''}"
+        self.offer_text.setText(
+            f"{here} takes no {self._kinds(refs)}. Use {count} in {mode.label}?"
+        )
+        self.offer_button.setText(f"Switch to {mode.label}")
+        self.offer.show()
+
+    @staticmethod
+    def _kinds(refs: list[str]) -> str:
+        kinds = {kind_of_file(r) for r in refs}
+        names = [n for k, n in ((MediaKind.IMAGE, "images"), (MediaKind.VIDEO, "videos"),
+                                (MediaKind.AUDIO, "audio")) if k in kinds]  # fmt: skip
+        return " or ".join(names)
+
+    def _accept_offer(self) -> None:
+        self.offer.hide()
+        tab = self.mode_tabs[self._offered_mode]
+        self.tabs.setCurrentWidget(tab)
+        refs, self._offered = self._offered, []
+        self._fill(tab, refs)
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # Qt's name
+        if event.mimeData().hasUrls() or event.mimeData().hasImage():
+            event.acceptProposedAction()
+
+    def dragMoveEvent(self, event: QDragMoveEvent) -> None:  # Qt's name
+        event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:  # Qt's name
+        if self._take_mime(event.mimeData()):
+            event.acceptProposedAction()
+        else:
+            self._say("Only files, links and pictures can be dropped here.")
 
     def current_tab(self) -> ModeTab:
         tab = self.tabs.currentWidget()
@@ -345,7 +566,9 @@ class ComposePanel(QWidget):
 
     def _tab_shown(self, _index: int) -> None:
         self.drafts.remember_current(self.current_tab().mode)
+        self.offer.hide()
         self._show_undo()
+        self.current_tab().prompt.setFocus()
 
     def _follow_history(self, change: Change) -> None:
         if Aspect.HISTORY in change or Aspect.LOADED in change:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from PySide6.QtCore import QStringListModel, Qt, Signal
+from PySide6.QtCore import QMimeData, QStringListModel, Qt, Signal
 from PySide6.QtGui import (
     QColor,
     QHelpEvent,
@@ -28,6 +28,7 @@ from seedance_desktop.compose.model import Aspect, Change, ComposeModel
 from seedance_desktop.domain.media_info import MediaKind
 from seedance_desktop.domain.tokens import find_tokens, token_text, unmatched_tokens
 from seedance_desktop.ui.compose.binding import bind
+from seedance_desktop.ui.theme import colours
 
 
 class TokenHighlighter(QSyntaxHighlighter):
@@ -35,14 +36,15 @@ class TokenHighlighter(QSyntaxHighlighter):
         super().__init__(document)
         self.filled: Mapping[MediaKind, int] = {}
         self.good = QTextCharFormat()
-        self.good.setForeground(QColor(30, 100, 200))
         self.good.setFontWeight(600)
         self.bad = QTextCharFormat(self.good)
-        self.bad.setForeground(QColor(179, 38, 30))
         self.bad.setUnderlineStyle(QTextCharFormat.UnderlineStyle.WaveUnderline)
-        self.bad.setUnderlineColor(QColor(179, 38, 30))
 
     def highlightBlock(self, text: str) -> None:  # Qt's name
+        palette = colours()  # the theme's: readable on the dark and the light background
+        self.good.setForeground(QColor(palette.reference_tag))
+        self.bad.setForeground(QColor(palette.error_text))
+        self.bad.setUnderlineColor(QColor(palette.error_text))
         unmatched = {(t.start, t.end) for t in unmatched_tokens(text, self.filled)}
         for token in find_tokens(text):
             style = self.bad if (token.start, token.end) in unmatched else self.good
@@ -53,12 +55,12 @@ class PromptEditor(QPlainTextEdit):
     submitted = Signal()  # Ctrl+Enter
     edited = Signal(str)  # the text, after a real edit (never for a format change)
     undoExhausted = Signal()  # Ctrl+Z with nothing left to undo in the text itself
+    mediaArrived = Signal(object)  # files or a picture pasted or dropped here: QMimeData
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setPlaceholderText(
-            'Describe the shot: camera, light, mood, action. Put dialogue in "double quotes". '
-            "Refer to references as [Image1], [Video1], [Audio1]."
+            'Describe the shot: camera, light, mood, action. Put dialogue in "double quotes".'
         )
         self.setAccessibleName("Prompt")
         self.setTabChangesFocus(True)
@@ -133,17 +135,15 @@ class PromptEditor(QPlainTextEdit):
             self.undoExhausted.emit()  # e.g. "Undo load": the draft a load replaced comes back
             return
         popup = self.completer.popup()
+        completing = popup is not None and popup.isVisible()
         if (
             popup is not None
-            and popup.isVisible()
-            and event.key()
-            in (
-                Qt.Key.Key_Return,
-                Qt.Key.Key_Enter,
-                Qt.Key.Key_Tab,
-            )
+            and completing
+            and event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter, Qt.Key.Key_Tab)
         ):
             index = popup.currentIndex()
+            if not index.isValid():  # nothing highlighted: the first offer, never a bare "["
+                index = self.completer.completionModel().index(0, 0)
             if index.isValid():
                 self._complete(index.data())
             popup.hide()
@@ -155,18 +155,58 @@ class PromptEditor(QPlainTextEdit):
             return
         super().keyPressEvent(event)
         if event.text() in ("[", "@") and self._model.rowCount():
-            self.completer.setCompletionPrefix("")
-            rect = self.cursorRect()
-            rect.setWidth(160)
-            self.completer.complete(rect)
+            self._offer_completion("[")
+        elif popup is not None and completing:
+            fragment = self._fragment()
+            if fragment is None:
+                popup.hide()  # a complete token, a space, or the "[" deleted: nothing to offer
+            else:
+                self._offer_completion("[" + fragment[1:])
+
+    def _fragment(self) -> str | None:
+        """The token being typed: from its "[" or "@" to the cursor, or None when there is none."""
+        before = self.toPlainText()[: self.textCursor().position()]
+        start = max(before.rfind("["), before.rfind("@"))
+        if start < 0:
+            return None
+        fragment = before[start:]
+        if any(c in fragment for c in "] \n\t"):
+            return None
+        return fragment
+
+    def _offer_completion(self, prefix: str) -> None:
+        self.completer.setCompletionPrefix(prefix)
+        popup = self.completer.popup()
+        if popup is None:
+            return
+        if self.completer.completionCount() == 0:
+            popup.hide()
+            return
+        rect = self.cursorRect()
+        rect.setWidth(160)
+        self.completer.complete(rect)
+        popup.setCurrentIndex(self.completer.completionModel().index(0, 0))
 
     def _complete(self, token: str) -> None:
+        """Replace the token being typed ("[", "@Im", "[Vid") with `token`."""
+        fragment = self._fragment() or ""
         cursor = self.textCursor()
-        cursor.movePosition(QTextCursor.MoveOperation.Left, QTextCursor.MoveMode.KeepAnchor, 1)
-        if cursor.selectedText() in ("[", "@"):
-            cursor.insertText(token)
-        else:
-            self.textCursor().insertText(token)
+        cursor.movePosition(
+            QTextCursor.MoveOperation.Left, QTextCursor.MoveMode.KeepAnchor, len(fragment)
+        )
+        cursor.insertText(token)
+        self.setTextCursor(cursor)
+
+    def canInsertFromMimeData(self, source: QMimeData) -> bool:  # Qt's name
+        return _carries_media(source) or super().canInsertFromMimeData(source)
+
+    def insertFromMimeData(self, source: QMimeData) -> None:  # Qt's name
+        """Files or a picture pasted or dropped on the prompt go to the slots, not into the
+        text as a path; plain text (a link too) is typed as usual."""
+        if _carries_media(source):
+            self.mediaArrived.emit(source)
+            return
+        super().insertFromMimeData(source)
 
     def event(self, event: object) -> bool:  # Qt's name
         if isinstance(event, QHelpEvent):
@@ -181,3 +221,8 @@ class PromptEditor(QPlainTextEdit):
                     return True
             QToolTip.hideText()
         return super().event(event)  # type: ignore[arg-type]
+
+
+def _carries_media(mime: QMimeData) -> bool:
+    local = any(url.isLocalFile() for url in mime.urls())
+    return local or (mime.hasImage() and not mime.hasText())
