@@ -6,6 +6,7 @@ blocking step that takes no database, for a worker thread.
 
 from __future__ import annotations
 
+import builtins
 import json
 import os
 import re
@@ -230,7 +231,7 @@ class Library:
         if where.limit is not None:
             sql += " LIMIT ? OFFSET ?"
             params += [where.limit, where.offset]
-        return [LibraryEntry.from_row(r) for r in self.db.execute(sql, params).fetchall()]
+        return [LibraryEntry.from_row(r) for r in self.db.execute(sql, tuple(params)).fetchall()]
 
     def count(self) -> int:
         query = "SELECT count(*) FROM library WHERE deleted_at IS NULL"
@@ -251,11 +252,11 @@ class Library:
             if path is not None:
                 path.unlink(missing_ok=True)
 
-    def hide(self, job_ids: Sequence[int]) -> list[int]:
+    def hide(self, job_ids: Sequence[int]) -> builtins.list[int]:
         """Take results out of every listing at once, files kept until `purge` (an undoable
         delete). Returns the ids that were shown."""
         now = self.clock()
-        hidden = []
+        hidden: builtins.list[int] = []
         with self.db.transaction() as tx:
             for job_id in job_ids:
                 cursor = tx.execute(
@@ -271,15 +272,15 @@ class Library:
             for job_id in job_ids:
                 tx.execute("UPDATE library SET deleted_at = NULL WHERE job_id = ?", (job_id,))
 
-    def hidden(self) -> list[LibraryEntry]:
+    def hidden(self) -> builtins.list[LibraryEntry]:
         rows = self.db.execute("SELECT * FROM library WHERE deleted_at IS NOT NULL").fetchall()
         return [LibraryEntry.from_row(r) for r in rows]
 
-    def purge(self, trash: Callable[[Path], None]) -> list[Path]:
+    def purge(self, trash: Callable[[Path], None]) -> builtins.list[Path]:
         """Send hidden results' videos to the system trash (`trash`) and forget them; their
         thumbnails and filmstrips are our cache and are just removed. Blocking. A video the
         trash refuses stays hidden, to try again at the next purge."""
-        trashed = []
+        trashed: builtins.list[Path] = []
         for entry in self.hidden():
             try:
                 if entry.path.exists():

@@ -165,7 +165,7 @@ async def test_a_thumbnail_loader_cancelled_before_it_ran_does_not_stop_later_on
 
 
 async def test_library_search_star_reuse_continue_export_delete(
-    qtbot, ui_engine, tmp_path: Path
+    qtbot, ui_engine, tmp_path: Path, private_trash: Path
 ) -> None:
     engine = ui_engine.engine
     fox = (await engine.enqueue(quick_shot("A red fox in snow", seed=5)))[0]
@@ -184,7 +184,7 @@ async def test_library_search_star_reuse_continue_export_delete(
     view.search.setText("fox")
     await eventually(lambda: model.rowCount() == 1)
     assert view.status.text() == "1 result"
-    view.grid.setCurrentIndex(model.index(0))
+    assert view.select_job(fox.id)
     entry = view.current_entry()
     assert entry is not None and entry.job_id == fox.id
     assert "Seed: 5" in view.details.text() and str(entry.request_id) in view.details.text()
@@ -213,8 +213,7 @@ async def test_library_search_star_reuse_continue_export_delete(
     await eventually(lambda: model.rowCount() == 1)
     view.starred.setChecked(False)
     await eventually(lambda: model.rowCount() == 2)
-    view.grid.setCurrentIndex(model.index(model.row_of(owl.id)))
-    view.buttons["delete"].click()
-    view.confirm.accept()
+    assert view.select_job(owl.id)
+    view.buttons["delete"].click()  # undoable, so nothing is asked
     await eventually(lambda: model.rowCount() == 1)
     assert engine.library.get(owl.id) is None
