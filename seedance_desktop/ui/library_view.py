@@ -48,7 +48,7 @@ class LibraryView(QWidget):
     selected = Signal(object)  # LibraryEntry
     reuseRequested = Signal(object)  # Shot
     continueRequested = Signal(object)  # Shot
-    compareRequested = Signal(object, object)  # two LibraryEntry
+    compareRequested = Signal(object, object, list)  # two LibraryEntry, every id being judged
 
     def __init__(self, bridge: EngineBridge, tasks: TaskRunner, parent: QWidget | None = None):
         super().__init__(parent)
@@ -433,7 +433,7 @@ class LibraryView(QWidget):
     def _compare(self) -> None:
         chosen = self.selected_results()
         if len(chosen) >= 2:
-            self.compareRequested.emit(chosen[0], chosen[1])
+            self.compareRequested.emit(chosen[0], chosen[1], [e.job_id for e in chosen])
 
     def _export(self) -> None:
         chosen = self.selected_results()
@@ -473,9 +473,12 @@ class LibraryView(QWidget):
 
     def delete_selected(self) -> None:
         """Move the selected results to the trash, undoably (no question asked)."""
-        chosen = self.selected_results()
-        if chosen and self.engine is not None:
-            self.tasks.run(self._delete([e.job_id for e in chosen]), "Deleting")
+        self.delete_ids([e.job_id for e in self.selected_results()])
+
+    def delete_ids(self, job_ids: list[int]) -> None:
+        """Move these results to the trash, undoably (Compare's discards come here too)."""
+        if job_ids and self.engine is not None:
+            self.tasks.run(self._delete(job_ids), "Deleting")
 
     async def _delete(self, job_ids: list[int]) -> None:
         if self.engine is None:

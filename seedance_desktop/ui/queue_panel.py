@@ -1,5 +1,5 @@
 """The queue panel: every job with its state and live progress, the actions on it, the offline
-and blocked banners, pause/resume, spend, and notifications when work finishes.
+and blocked banners, pause/resume, and notifications when work finishes.
 
 Rows come from `QueueModel`; which actions apply comes from the engine's actions table."""
 
@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import time
 
-from PySide6.QtCore import QModelIndex, QPoint, Qt, QTimer, Signal
+from PySide6.QtCore import QModelIndex, QPoint, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -32,14 +32,14 @@ from seedance_desktop.engine.interface import (
     ActionRefused,
     EngineInterface,
     Job,
-    SpendTotals,
-    spend_line,
 )
 from seedance_desktop.engine.states import JobState
 from seedance_desktop.ui.bridge import EngineBridge
+from seedance_desktop.ui.progress_delegate import ProgressDelegate
 from seedance_desktop.ui.queue_model import Column, QueueModel
 from seedance_desktop.ui.tasks import TaskRunner
 
+THUMB = QSize(64, 36)
 _SHORTCUTS = {
     JobAction.CANCEL: "Ctrl+.",
     JobAction.RETRY: "Ctrl+R",
@@ -99,9 +99,6 @@ class QueuePanel(QWidget):
         self.pause_button = QPushButton("Pause queue")
         self.pause_button.setCheckable(True)
         self.pause_button.toggled.connect(self._toggle_pause)
-        self.spend = QLabel("")
-        self.spend.setObjectName("spend")
-        self.spend.setWordWrap(True)
         self.table = QTableView()
         self.table.setModel(self.model)
         self.table.setAccessibleName("Jobs")
@@ -111,7 +108,9 @@ class QueuePanel(QWidget):
         self.table.setShowGrid(False)
         self.table.setWordWrap(False)
         self.table.verticalHeader().setVisible(False)
-        self.table.verticalHeader().setDefaultSectionSize(28)
+        self.table.verticalHeader().setDefaultSectionSize(THUMB.height() + 8)
+        self.table.setIconSize(THUMB)  # the result's picture says which take it is
+        self.table.setItemDelegateForColumn(Column.STATE, ProgressDelegate(self.table))
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(Column.SHOT, QHeaderView.ResizeMode.Stretch)
         header.setSectionResizeMode(Column.STATE, QHeaderView.ResizeMode.Interactive)
@@ -143,7 +142,6 @@ class QueuePanel(QWidget):
         layout.addWidget(self.blocked_banner)
         layout.addWidget(self.table, 1)
         layout.addLayout(buttons)
-        layout.addWidget(self.spend)
         self._clock = QTimer(self, interval=1000)
         self._clock.timeout.connect(self.model.tick)
         self._update_actions()
@@ -183,8 +181,6 @@ class QueuePanel(QWidget):
         self.bridge.jobProgress.connect(self.model.progress)
         self.bridge.connectivityChanged.connect(self._connectivity)
         self.bridge.queueChanged.connect(self._queue_changed)
-        self.bridge.spendChanged.connect(self._spend)
-        self._spend(engine.spend())
         self._queue_changed(engine.paused)
         self._clock.start()
         self._update_actions()
@@ -236,9 +232,6 @@ class QueuePanel(QWidget):
         self.blocked_banner.setText(f"The queue is held: {block}" if block else "")
         self.blocked_banner.setVisible(bool(block))
         self.model.refresh_waits()
-
-    def _spend(self, totals: SpendTotals) -> None:
-        self.spend.setText(spend_line(totals))
 
     def _toggle_pause(self, paused: bool) -> None:
         if self.engine is not None:
