@@ -63,7 +63,7 @@ class PairFetcher(QObject):
                     self._busy = False
                     return
                 frame, self._pending = self._pending, None
-            left, right = (reader.frame(frame) for reader in self.readers)
+            left, right = (reader.frame(frame) or QImage() for reader in self.readers)
             self.ready.emit(frame, left, right)
 
     def close(self) -> None:

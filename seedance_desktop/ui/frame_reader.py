@@ -9,7 +9,7 @@ time (FrameFetcher in player.py).
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -91,8 +91,9 @@ class FrameReader:
     def __exit__(self, *_: object) -> None:
         self.close()
 
-    def frame(self, number: int) -> QImage:
-        """The picture of frame `number` (clamped to the file), as an RGB image."""
+    def frame(self, number: int, cancelled: Callable[[], bool] | None = None) -> QImage | None:
+        """The picture of frame `number` (clamped to the file), as an RGB image (null when
+        the file has none); None when `cancelled()` turned true on the way (a newer request)."""
         number = max(0, min(self.timing.frames - 1, number))
         ahead = number - self._position
         if self._decoded is None or not 0 < ahead <= _DECODE_AHEAD:
@@ -104,6 +105,8 @@ class FrameReader:
             self._position = index
             if index >= number:
                 break
+            if cancelled is not None and cancelled():
+                return None
         else:
             self._decoded = None  # the file ended: the last frame there is stands
         if chosen is None:
@@ -114,7 +117,8 @@ class FrameReader:
         if frame.time is None:
             return self._position + 1
         start = float(self._stream.start_time or 0) * float(self._stream.time_base or 0)
-        return int(round((frame.time - start) * self.timing.fps))
+        index: int = round((frame.time - start) * self.timing.fps)
+        return index
 
     def _seek(self, number: int) -> None:
         stream = self._stream

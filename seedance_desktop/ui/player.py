@@ -18,7 +18,17 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QMetaObject, QObject, QRect, Qt, QTimer, QUrl, Signal
+from PySide6.QtCore import (
+    QBuffer,
+    QIODevice,
+    QMetaObject,
+    QObject,
+    QRect,
+    Qt,
+    QTimer,
+    QUrl,
+    Signal,
+)
 from PySide6.QtGui import (
     QCloseEvent,
     QDesktopServices,
@@ -90,11 +100,53 @@ class VideoSurface(QWidget):
         painter.end()
 
 
+class ScrubCache:
+    """Every frame of one file, scaled to fit SCRUB_WIDTH and kept as JPEG in memory (about
+    2 MB a second of 720p), made by one sequential decode in its own thread right after the
+    file is loaded. A jump anywhere then shows its frame in milliseconds, where decoding from
+    the keyframe before it can take most of a second; the exact decode follows and replaces it
+    (editors call these optimized media)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.frames: dict[int, bytes] = {}
+        self.stopped = False
+
+    def build(self) -> None:
+        try:
+            with FrameReader(self.path) as reader:
+                for number in range(reader.timing.frames):
+                    if self.stopped:
+                        return
+                    image = reader.frame(number, lambda: self.stopped)
+                    if image is None or image.isNull():
+                        continue
+                    if image.width() > SCRUB_WIDTH:
+                        image = image.scaledToWidth(
+                            SCRUB_WIDTH, Qt.TransformationMode.FastTransformation
+                        )
+                    buffer = QBuffer()
+                    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+                    image.save(buffer, "JPEG", 85)  # type: ignore[call-overload]
+                    self.frames[number] = bytes(buffer.data().data())
+        except Exception as exc:  # a file that cannot be read has no cache; seeks still work
+            log.info("no scrub cache for %s: %s", self.path.name, exc)
+
+    def image(self, number: int) -> QImage | None:
+        data = self.frames.get(number)
+        return None if data is None else QImage.fromData(data, "JPEG")  # type: ignore[arg-type]
+
+
+SCRUB_WIDTH = 960
+
+
 class FrameFetcher(QObject):
     """Decodes requested frames in one worker thread; only the newest request is worked on (a
-    drag across the timeline asks for many frames and needs only the last)."""
+    drag across the timeline asks for many frames and needs only the last). A frame in the
+    scrub cache is shown first; the exact decode then replaces it, unless a newer request came.
+    """
 
-    ready = Signal(str, int, QImage)  # path, frame number, picture (null: unreadable)
+    ready = Signal(str, int, QImage, bool)  # path, frame, picture (null: unreadable), exact
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -103,14 +155,24 @@ class FrameFetcher(QObject):
         self._busy = False
         self._readers: dict[Path, FrameReader] = {}
         self._executor = ThreadPoolExecutor(1, thread_name_prefix="frames")
+        self._cache_executor = ThreadPoolExecutor(1, thread_name_prefix="scrub-cache")
+        self.cache: ScrubCache | None = None
 
     def request(self, path: Path, frame: int) -> None:
+        if self.cache is None or self.cache.path != path:
+            if self.cache is not None:
+                self.cache.stopped = True
+            self.cache = ScrubCache(path)
+            self._cache_executor.submit(self.cache.build)
         with self._lock:
             self._pending = (path, frame)
             if self._busy:
                 return
             self._busy = True
         self._executor.submit(self._work)
+
+    def _newer_request(self) -> bool:
+        return self._pending is not None
 
     def _work(self) -> None:
         while True:
@@ -120,13 +182,18 @@ class FrameFetcher(QObject):
                     return
                 path, frame = self._pending
                 self._pending = None
+            cache = self.cache
+            quick = cache.image(frame) if cache is not None and cache.path == path else None
+            if quick is not None:
+                self.ready.emit(str(path), frame, quick, False)
             try:
-                image = self._reader(path).frame(frame)
+                image = self._reader(path).frame(frame, self._newer_request)
             except Exception as exc:  # an unreadable file is a message, never a dead thread
                 log.info("no frame %s of %s: %s", frame, path.name, exc)
                 self._readers.pop(path, None)
                 image = QImage()
-            self.ready.emit(str(path), frame, image)
+            if image is not None:
+                self.ready.emit(str(path), frame, image, True)
 
     def _reader(self, path: Path) -> FrameReader:
         reader = self._readers.get(path)
@@ -142,8 +209,11 @@ class FrameFetcher(QObject):
                 reader.close()
             self._readers.clear()
 
+        if self.cache is not None:
+            self.cache.stopped = True
         self._executor.submit(close_readers)
         self._executor.shutdown(wait=False, cancel_futures=False)
+        self._cache_executor.shutdown(wait=False, cancel_futures=True)
 
 
 class TransportBar(QWidget):
@@ -225,6 +295,7 @@ class PlayerWidget(QWidget):
         self.timing: VideoTiming | None = None
         self.frame = 0  # the frame the timecode names
         self.shown_frame: int | None = None  # the exact frame last decoded onto the surface
+        self.preview_frame: int | None = None  # the last frame shown from the scrub cache
         self.in_point: int | None = None
         self.out_point: int | None = None
         self._playing = False
@@ -344,7 +415,7 @@ class PlayerWidget(QWidget):
         self._path = Path(path)
         self._poster = QImage(str(poster)) if poster else QImage()
         self._show(self._poster)
-        self.shown_frame = None
+        self.shown_frame = self.preview_frame = None
         self.in_point = self.out_point = None
         self.external.setEnabled(True)
         self.folder.setEnabled(True)
@@ -630,12 +701,15 @@ class PlayerWidget(QWidget):
 
     # Frames and player signals -----------------------------------------------------------------
 
-    def _exact_frame(self, path: str, frame: int, image: QImage) -> None:
+    def _exact_frame(self, path: str, frame: int, image: QImage, exact: bool) -> None:
         if self._playing or self._path is None or path != str(self._path):
             return
         if image.isNull():
             return
-        self.shown_frame = frame
+        if exact:
+            self.shown_frame = frame
+        else:
+            self.preview_frame = frame
         self._show(image)
 
     def _played_frame(self, frame: Any) -> None:

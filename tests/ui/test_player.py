@@ -168,3 +168,19 @@ async def test_play_keys_play_and_k_stops_on_an_exact_frame(qtbot, tmp_path, key
     await eventually(lambda: player.frame < stopped, timeout=10)
     qtbot.keyClick(player, Qt.Key.Key_K)
     assert not player.playing
+
+
+async def test_a_jump_shows_the_scrub_cache_frame_then_the_exact_one(qtbot, tmp_path) -> None:
+    video = make_video(tmp_path / "clip.mp4", 1280, 720, seconds=1.5, with_audio=False)
+    player = player_for(qtbot, video)
+    await shows(player, 0)
+    cache = player.fetcher.cache
+    await eventually(lambda: len(cache.frames) == 36, timeout=30)  # made once, off the UI thread
+    assert cache.image(30).width() == 960  # small enough to keep every frame in memory
+    pictures: list[tuple[int, int]] = []
+    player.fetcher.ready.connect(lambda _p, n, image, _exact: pictures.append((n, image.width())))
+    player.seek_frame(30)
+    await shows(player, 30)
+    assert player.preview_frame == 30
+    assert pictures == [(30, 960), (30, 1280)]  # the cached frame first, then the exact one
+    assert player.surface.image.width() == 1280
