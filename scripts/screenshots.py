@@ -112,8 +112,66 @@ async def _shoot(app: object, home: Path, out: Path) -> None:
         await asyncio.sleep(0.8)
         _save(window.settings_dialog, out / "settings.png")
         window.settings_dialog.close()
+        await _shoot_judging(window, engine, out)
         window.close()
         await window.detach()
+
+
+async def _shoot_judging(window: object, engine: object, out: Path) -> None:
+    """Issue 12's shots: three variations in the library (several selected, a stack, a star),
+    two of them in Compare, and the player full screen with its overlay controls."""
+    from PySide6.QtCore import QItemSelectionModel, Qt
+
+    from seedance_desktop.domain.endpoints import Mode
+    from seedance_desktop.domain.shot import Shot
+    from seedance_desktop.engine.interface import LibraryFilter
+
+    prompt = "A heron lifts off a misty lake at sunrise, slow motion, mist curling over the water"
+    shot = Shot(Mode.TEXT_TO_VIDEO, prompt=prompt, resolution="480p", duration="4", seed=40)
+    takes = await engine.enqueue(shot, variations=3)  # type: ignore[attr-defined]
+    engine.resume()  # type: ignore[attr-defined]
+    await engine.run_until_idle()  # type: ignore[attr-defined]
+    engine.pause()  # type: ignore[attr-defined]
+    library = window.library  # type: ignore[attr-defined]
+    interface = window.runtime.interface  # type: ignore[attr-defined]
+    first = interface.library_page(LibraryFilter())[-1]
+    interface.star([first.job_id], True)
+    await asyncio.sleep(0.5)
+    library.stacks.setChecked(False)
+    window.centre.setSizes([330, 560])  # type: ignore[attr-defined]
+    selection = library.grid.selectionModel()
+    model = library.model
+    for row in range(min(3, model.rowCount())):
+        flag = QItemSelectionModel.SelectionFlag.Select
+        selection.select(model.index(row), flag)
+    selection.setCurrentIndex(model.index(0), QItemSelectionModel.SelectionFlag.NoUpdate)
+    for _ in range(20):  # thumbnails load in a worker thread
+        await asyncio.sleep(0.1)
+    library.grid.viewport().update()
+    await asyncio.sleep(0.5)
+    _save(window, out / "library-multiselect.png")
+
+    left, right = (interface.library_entry(job.id) for job in takes[:2])
+    window.open_compare(left, right, [job.id for job in takes])  # type: ignore[attr-defined]
+    compare = window.compare_window  # type: ignore[attr-defined]
+    compare.resize(1500, 720)
+    compare.seek_frame(54)
+    await asyncio.sleep(1.5)
+    _save(compare, out / "compare.png")
+    compare.close()
+
+    player = window.player  # type: ignore[attr-defined]
+    player.load(right.path, right.thumbnail)
+    player.seek_frame(60)
+    player.set_in()
+    player.seek_frame(84)
+    player.set_out()
+    player.seek_frame(70)
+    player.enter_fullscreen()
+    player.fullscreen.setWindowState(Qt.WindowState.WindowFullScreen)
+    await asyncio.sleep(1.5)
+    _save(player.fullscreen, out / "player-fullscreen.png")
+    player.leave_fullscreen()
 
 
 def _save(widget: object, path: Path) -> None:

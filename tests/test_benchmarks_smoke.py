@@ -18,6 +18,7 @@ MODULES = (
     "bench_queue_overhead",
     "bench_transfers",
     "bench_library_scale",
+    "bench_player_seek",
     "bench_memory",
     "run_all",
 )

@@ -108,15 +108,19 @@ class QueuePanel(QWidget):
         self.table.setShowGrid(False)
         self.table.setWordWrap(False)
         self.table.verticalHeader().setVisible(False)
-        self.table.verticalHeader().setDefaultSectionSize(THUMB.height() + 8)
+        self.table.verticalHeader().setDefaultSectionSize(THUMB.height() + 12)
         self.table.setIconSize(THUMB)  # the result's picture says which take it is
-        self.table.setItemDelegateForColumn(Column.STATE, ProgressDelegate(self.table))
+        # Two-line Shot and State cells carry the take, seed, cost, time and place in line, so
+        # a narrow panel needs no other column and nothing is cut off.
+        cells = ProgressDelegate(self.table)
+        self.table.setItemDelegateForColumn(Column.SHOT, cells)
+        self.table.setItemDelegateForColumn(Column.STATE, cells)
+        for column in (Column.TAKE, Column.POSITION, Column.ELAPSED, Column.COST):
+            self.table.setColumnHidden(column, True)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(Column.SHOT, QHeaderView.ResizeMode.Stretch)
         header.setSectionResizeMode(Column.STATE, QHeaderView.ResizeMode.Interactive)
-        self.table.setColumnWidth(Column.STATE, 150)
-        for column in (Column.TAKE, Column.POSITION, Column.ELAPSED, Column.COST):
-            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
+        self.table.setColumnWidth(Column.STATE, 140)
         self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.table.customContextMenuRequested.connect(self._menu)
         self.table.activated.connect(lambda index: self._open(self._job_at(index)))
