@@ -137,8 +137,8 @@ class LibrarySort(Enum):
 
 _ORDER = {
     LibrarySort.DATE: "created_at DESC, job_id DESC",
-    LibrarySort.DURATION: "coalesce(duration_s, 0) DESC, created_at DESC, job_id DESC",
-    LibrarySort.COST: "coalesce(cost, 0) DESC, created_at DESC, job_id DESC",
+    LibrarySort.DURATION: "duration_s DESC, created_at DESC, job_id DESC",  # unknown last
+    LibrarySort.COST: "cost DESC, created_at DESC, job_id DESC",
 }
 
 
@@ -201,7 +201,9 @@ class Library:
             query = fts_query(where.search)
             if query is None:  # only punctuation: no prompt can match it
                 return []
-            clauses.append("job_id IN (SELECT rowid FROM library_fts WHERE library_fts MATCH ?)")
+            # "+job_id": walk the sort order's index and stop at a page of hits, rather than
+            # fetch and sort every hit (a common word in 100,000 prompts: 10,000 rows).
+            clauses.append("+job_id IN (SELECT rowid FROM library_fts WHERE library_fts MATCH ?)")
             params.append(query)
         if where.mode is not None:
             clauses.append("mode = ?")
