@@ -134,8 +134,8 @@ async def _shoot_judging(window: object, engine: object, out: Path) -> None:
     engine.pause()  # type: ignore[attr-defined]
     library = window.library  # type: ignore[attr-defined]
     interface = window.runtime.interface  # type: ignore[attr-defined]
-    first = interface.library_page(LibraryFilter())[-1]
-    interface.star([first.job_id], True)
+    keeper = interface.library_page(LibraryFilter())[1]  # a heron take, near the top
+    interface.star([keeper.job_id], True)
     await asyncio.sleep(0.5)
     library.stacks.setChecked(False)
     window.centre.setSizes([330, 560])  # type: ignore[attr-defined]
