@@ -304,7 +304,7 @@ class Library:
             raise KeyError(job_id)
         return entry.shot
 
-    def references(self, job_id: int) -> list[dict[str, str]]:
+    def references(self, job_id: int) -> builtins.list[dict[str, str]]:
         rows = self.db.execute(
             """SELECT r.field, r.original, b.path FROM job_references r
                LEFT JOIN blobs b ON b.sha256 = r.sha256 WHERE r.job_id = ?""",
