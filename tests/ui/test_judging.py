@@ -126,3 +126,33 @@ async def test_compare_plays_two_results_on_one_clock(qtbot, ui_engine, private_
     window.keep(1)
     assert api.library_entry(right.job_id).starred
     assert discarded == [[left.job_id]]
+
+
+async def test_compare_from_the_library_keeps_one_and_deletes_the_other_undoably(
+    qtbot, simulator, app_paths: AppPaths, private_trash
+) -> None:
+    async with open_window(qtbot, simulator, app_paths) as (window, runtime):
+        takes = await runtime.engine.enqueue(quick_shot("Two kites", seed=8), variations=2)
+        for job in takes:
+            await eventually(
+                lambda j=job: runtime.engine.jobs.get(j.id).state is JobState.DONE, timeout=60
+            )
+        library = window.library
+        await eventually(lambda: library.model.rowCount() == 1)  # one stack of two
+        library.select_job(library.model.entry(0).job_id)
+        library.open_stack(library.model.entry(0))
+        assert library.model.rowCount() == 2
+        library.grid.selectAll()
+        assert library.buttons["compare"].isEnabled()
+        library.buttons["compare"].click()
+        compare = window.compare_window
+        assert compare.isVisible() and {e.job_id for e in compare.entries} == {
+            job.id for job in takes
+        }
+        keeper = compare.entries[0]
+        compare.keep_buttons[0].click()
+        await eventually(lambda: library.model.rowCount() == 1)
+        assert library.model.entry(0).job_id == keeper.job_id and library.model.entry(0).starred
+        assert library.undo_button.isVisible()
+        library.undo_button.click()
+        await eventually(lambda: library.model.rowCount() == 2)
