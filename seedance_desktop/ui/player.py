@@ -691,6 +691,11 @@ class PlayerWidget(QWidget):
         self._playing = False
         self._show_state()
 
+    def _outside_range(self, frame: int) -> bool:
+        if self.out_point is not None and frame >= self.out_point:
+            return True
+        return self.in_point is not None and frame < self.in_point
+
     def _at_out(self) -> bool:
         return self.out_point is not None and self.frame >= self.out_point
 
@@ -727,8 +732,8 @@ class PlayerWidget(QWidget):
                 return
             self._pending_start = None
         self.frame = self.timing.frame_at_ms(ms)
-        if self.loop.isChecked() and self.out_point is not None and self.frame >= self.out_point:
-            self.frame = self.in_point or 0
+        if self.loop.isChecked() and self._outside_range(self.frame):
+            self.frame = self.in_point or 0  # round again (a seek may land early: again too)
             self.player.setPosition(self.timing.ms_of(self.frame))
         self._show_position()
 
