@@ -2,8 +2,8 @@
 work whatever panel has focus — except while typing text, where the keys are the text's.
 
 Text fields claim their keys before shortcuts (Qt's ShortcutOverride), so typing a space in the
-prompt never plays the video. Lists and tables keep ←/→ and Home/End for moving through their
-items; there the key is handed back to them.
+prompt never plays the video. Lists, tables, sliders and tab bars keep ←/→ and Home/End for
+moving through their items; there the key is handed back to them.
 """
 
 from __future__ import annotations
@@ -12,10 +12,12 @@ from PySide6.QtCore import QEvent, Qt
 from PySide6.QtGui import QKeyEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QAbstractSlider,
     QAbstractSpinBox,
     QApplication,
     QLineEdit,
     QPlainTextEdit,
+    QTabBar,
     QTextEdit,
     QWidget,
 )
@@ -63,7 +65,8 @@ def install_player_shortcuts(window: QWidget, player: PlayerWidget) -> list[QSho
 
 def _press(player: PlayerWidget, key: Qt.Key) -> None:
     focus = QApplication.focusWidget()
-    keeps_key = is_typing(focus) or (isinstance(focus, QAbstractItemView) and key in _NAVIGATION)
+    navigates = isinstance(focus, QAbstractItemView | QAbstractSlider | QTabBar)
+    keeps_key = is_typing(focus) or (navigates and key in _NAVIGATION)
     if focus is not None and keeps_key:
         text = " " if key == Qt.Key.Key_Space else ""
         for kind in (QEvent.Type.KeyPress, QEvent.Type.KeyRelease):

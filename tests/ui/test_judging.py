@@ -48,6 +48,8 @@ async def test_space_works_after_a_library_click_but_not_while_typing(
         QTest.keyClick(library.grid, Qt.Key.Key_Period)  # a frame step, from the library
         assert player.frame >= 1
         before = player.frame
+        QTest.keyClick(library.grid, Qt.Key.Key_Right)  # arrows move through the results there
+        assert player.frame == before
         library.search.setFocus()
         QTest.keyClicks(library.search, "k l. ")  # typing: the text's keys, not the player's
         assert library.search.text() == "k l. " and not player.playing and player.frame == before
