@@ -68,9 +68,11 @@ def _press(player: PlayerWidget, key: Qt.Key) -> None:
     navigates = isinstance(focus, QAbstractItemView | QAbstractSlider | QTabBar)
     keeps_key = is_typing(focus) or (navigates and key in _NAVIGATION)
     if focus is not None and keeps_key:
+        # Straight to the widget's handler: sending the event would find this shortcut again.
         text = " " if key == Qt.Key.Key_Space else ""
-        for kind in (QEvent.Type.KeyPress, QEvent.Type.KeyRelease):
-            event = QKeyEvent(kind, key, Qt.KeyboardModifier.NoModifier, text)
-            QApplication.sendEvent(focus, event)
+        press = QKeyEvent(QEvent.Type.KeyPress, key, Qt.KeyboardModifier.NoModifier, text)
+        focus.keyPressEvent(press)
+        release = QKeyEvent(QEvent.Type.KeyRelease, key, Qt.KeyboardModifier.NoModifier, text)
+        focus.keyReleaseEvent(release)
         return
     player.handle_key(key)
