@@ -1,8 +1,10 @@
-"""5. Library scale: a library of 10,000 results with thumbnails, against an empty library.
-Reported: the time to show the library view (built, attached, first page painted), search
-latency (typing settled to results painted; the view's 200 ms typing debounce is left out), and
-heartbeat lateness while the grid is scrolled a page per frame. Bars: the view within 1.5× the
-time of an empty library (medians, alternating), every search under 50 ms.
+"""5. Library scale: a library of 100,000 results with thumbnails, against an empty library.
+Reported: the time for the library to paint its first page (the query for a fresh listing, the
+model reset and the grid painted, as when the library opens, a filter or the sort changes),
+the time to show the whole view (built, attached, first page painted), search latency (typing
+settled to results painted; the view's 200 ms typing debounce is left out), and heartbeat
+lateness while the grid is scrolled a page per frame. Bars: the first page within one frame
+(≤ 16 ms, median), every search under 50 ms.
 
 The library is the app's own database and files: rows inserted with the app's schema, one real
 video and thumbnail hard-linked under every entry's name (populate.py). The view is the app's
@@ -45,6 +47,7 @@ async def painted(view: object) -> None:
 async def show_view(engine: object) -> tuple[float, object]:
     """Seconds from building the view to its first page painted, and the view."""
     from seedance_desktop.engine.events import EventBus
+    from seedance_desktop.engine.interface import EngineInterface
     from seedance_desktop.ui.bridge import EngineBridge
     from seedance_desktop.ui.library_view import LibraryView
     from seedance_desktop.ui.tasks import TaskRunner
@@ -53,9 +56,17 @@ async def show_view(engine: object) -> tuple[float, object]:
     view = LibraryView(EngineBridge(EventBus()), TaskRunner())
     view.resize(1000, 700)
     view.show()
-    view.attach(engine)
+    view.attach(EngineInterface(engine))  # type: ignore[arg-type]
     await painted(view)
     return time.perf_counter() - start, view
+
+
+async def first_page(view: object) -> float:
+    """Seconds from asking for a fresh listing to its first page painted."""
+    start = time.perf_counter()
+    view.reload()  # type: ignore[attr-defined]
+    await painted(view)
+    return time.perf_counter() - start
 
 
 async def search(view: object, text: str) -> float:
@@ -105,19 +116,21 @@ async def measure(empty: object, full: object, runs: int, frames: int) -> dict[s
         full_times.append(seconds)
         view.close()  # type: ignore[attr-defined]
     _, view = await show_view(full)
+    pages = [await first_page(view) for _ in range(runs * 4)]
     searches = {text: statistics.median([await search(view, text) for _ in range(3)])
                 for text in SEARCHES}  # fmt: skip
     await search(view, "")
     scrolled = await scroll(view, frames)
     view.close()  # type: ignore[attr-defined]
     return {"empty": statistics.median(empty_times), "full": statistics.median(full_times),
-            "searches": searches, "scroll": scrolled}  # fmt: skip
+            "page": statistics.median(pages), "searches": searches,
+            "scroll": scrolled}  # fmt: skip
 
 
 def run(quick: bool = False) -> list[Entry]:
     from populate import fill_history
 
-    size, runs, frames = (300, 1, 20) if quick else (10_000, 5, 300)
+    size, runs, frames = (300, 1, 20) if quick else (100_000, 5, 300)
     with tempfile.TemporaryDirectory(prefix="seedance-bench-library-") as tmp:
         root = Path(tmp)
         empty, full = open_engine(root / "empty"), open_engine(root / "full")
@@ -125,15 +138,17 @@ def run(quick: bool = False) -> list[Entry]:
         figures = run_qt(lambda: measure(empty, full, runs, frames))
         for engine in (empty, full):
             engine.db.close()  # type: ignore[attr-defined]
-    empty_s, full_s = figures["empty"], figures["full"]
+    empty_s, full_s, page_s = figures["empty"], figures["full"], figures["page"]
     searches = figures["searches"]
     scrolled = figures["scroll"]
-    assert isinstance(empty_s, float) and isinstance(full_s, float)
+    assert isinstance(empty_s, float) and isinstance(full_s, float) and isinstance(page_s, float)
     assert isinstance(searches, dict) and isinstance(scrolled, dict)
     slowest = max(searches.values()) * 1000
     return [
-        entry(f"library: view shown, {size:,} results", full_s * 1000, "ms", empty_s * 1000,
-              "≤ 1.5× empty library", full_s <= 1.5 * empty_s),
+        entry(f"library: first page painted, {size:,} results", page_s * 1000, "ms", None,
+              "≤ 16 ms (one frame)", page_s <= 0.016),
+        entry(f"library: view built and shown, {size:,} results", full_s * 1000, "ms",
+              empty_s * 1000),
         entry("library: search, slowest of 6 queries", slowest, "ms", None, "< 50 ms",
               slowest < 50),
         entry("library: search, median of 6 queries",

@@ -24,6 +24,7 @@ BENCHMARKS = (
     "bench_queue_overhead",
     "bench_transfers",
     "bench_library_scale",
+    "bench_player_seek",
     "bench_memory",
     "bench_queue_scale",
 )

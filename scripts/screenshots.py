@@ -47,6 +47,7 @@ class Studio:
     shots: dict[str, Shot]
     out: Path
     saved: list[Path] = field(default_factory=list)
+    made: dict[str, Any] = field(default_factory=dict)  # sample work shared by several shots
 
     def save(self, widget: Any, name: str) -> Path:
         """The widget as on screen (the video too: a screen grab, not a widget render)."""
@@ -126,6 +127,82 @@ async def shot_settings(studio: Studio) -> None:
     dialog.close()
 
 
+async def _heron_takes(studio: Studio) -> list[Any]:
+    """Three variations of one shot, made once for the judging shots (the queue paused after)."""
+    if "heron" not in studio.made:
+        from seedance_desktop.domain.endpoints import Mode
+        from seedance_desktop.domain.shot import Shot
+
+        engine = studio.runtime.engine
+        prompt = "A heron lifts off a misty lake at sunrise, slow motion, mist curling over water"
+        shot = Shot(Mode.TEXT_TO_VIDEO, prompt=prompt, resolution="480p", duration="4", seed=40)
+        studio.made["heron"] = await engine.enqueue(shot, variations=3)
+        engine.resume()
+        await engine.run_until_idle()
+        engine.pause()
+    return studio.made["heron"]
+
+
+async def shot_library_multiselect(studio: Studio) -> None:
+    """Three variations in the library: several selected, one starred."""
+    from PySide6.QtCore import QItemSelectionModel
+
+    from seedance_desktop.engine.interface import LibraryFilter
+
+    await _heron_takes(studio)
+    window, interface = studio.window, studio.runtime.interface
+    keeper = interface.library_page(LibraryFilter())[1]  # a heron take, near the top
+    interface.star([keeper.job_id], True)
+    await studio.settle(0.5)
+    library = window.library
+    library.stacks.setChecked(False)
+    window.centre.setSizes([330, 560])
+    selection, model = library.grid.selectionModel(), library.model
+    for row in range(min(3, model.rowCount())):
+        selection.select(model.index(row), QItemSelectionModel.SelectionFlag.Select)
+    selection.setCurrentIndex(model.index(0), QItemSelectionModel.SelectionFlag.NoUpdate)
+    await studio.settle(2.5)  # thumbnails load in a worker thread
+    library.grid.viewport().update()
+    await studio.settle(0.5)
+    studio.save(window, "library-multiselect")
+    library.stacks.setChecked(True)
+    window.reset_layout()
+
+
+async def shot_compare(studio: Studio) -> None:
+    """Two variations side by side, on one clock."""
+    takes = await _heron_takes(studio)
+    window, interface = studio.window, studio.runtime.interface
+    left, right = (interface.library_entry(job.id) for job in takes[:2])
+    window.open_compare(left, right, [job.id for job in takes])
+    compare = window.compare_window
+    compare.resize(1500, 720)
+    compare.seek_frame(54)
+    await studio.settle(1.5)
+    studio.save(compare, "compare")
+    compare.close()
+
+
+async def shot_player_fullscreen(studio: Studio) -> None:
+    """The player full screen, with its controls over the picture and an in/out range."""
+    from PySide6.QtCore import Qt
+
+    takes = await _heron_takes(studio)
+    entry = studio.runtime.interface.library_entry(takes[1].id)
+    player = studio.window.player
+    player.load(entry.path, entry.thumbnail)
+    player.seek_frame(60)
+    player.set_in()
+    player.seek_frame(84)
+    player.set_out()
+    player.seek_frame(70)
+    player.enter_fullscreen()
+    player.fullscreen.setWindowState(Qt.WindowState.WindowFullScreen)
+    await studio.settle(1.5)
+    studio.save(player.fullscreen, "player-fullscreen")
+    player.leave_fullscreen()
+
+
 ShotFunction = Callable[[Studio], Awaitable[None]]
 SHOTS: list[tuple[str, ShotFunction]] = [
     ("main-window", shot_main_window),
@@ -133,6 +210,9 @@ SHOTS: list[tuple[str, ShotFunction]] = [
     ("reference-to-video", shot_reference_to_video),
     ("light-theme", shot_light_theme),
     ("settings", shot_settings),
+    ("library-multiselect", shot_library_multiselect),
+    ("compare", shot_compare),
+    ("player-fullscreen", shot_player_fullscreen),
 ]
 
 

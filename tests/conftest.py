@@ -9,7 +9,7 @@ import hypothesis  # noqa: F401 - imported before Qt tests run: its plugin other
 import pytest  # late, at the summary, which has crashed CPython's compiler after qasync runs
 
 # Fixtures that start the bundled simulator on a real socket.
-pytest_plugins = ["sim_fixtures", "engine_fixtures"]
+pytest_plugins = ["sim_fixtures", "engine_fixtures", "trash_fixture"]
 
 
 @pytest.hookimpl(trylast=True)

@@ -15,6 +15,7 @@ from seedance_desktop.engine.interface import (
     InvalidShot,
     JobAction,
     LibraryFilter,
+    LibrarySort,
 )
 from seedance_desktop.engine.states import JobState
 
@@ -40,7 +41,9 @@ async def test_queue_follow_and_act_through_the_interface(harness) -> None:
         await api.enqueue(quick_shot(""))
 
 
-async def test_library_commands_emit_events_and_export(harness, tmp_path: Path) -> None:
+async def test_library_commands_emit_events_and_export(
+    harness, tmp_path: Path, private_trash: Path
+) -> None:
     api = EngineInterface(harness.engine)
     (job,) = await api.enqueue(quick_shot("A heron at dawn", seed=8))
     await harness.wait_for(job.id, {JobState.DONE})
@@ -60,9 +63,15 @@ async def test_library_commands_emit_events_and_export(harness, tmp_path: Path) 
 
     harness.events.clear()
     path = api.library_entry(job.id).path
-    await api.delete([job.id])
-    assert api.library_entry(job.id) is None and not path.exists()
+    assert await api.delete([job.id]) == [job.id]
+    assert api.library_entry(job.id) is None and path.exists()  # undoable until finished
+    assert api.library_page(LibraryFilter()) == []
     assert LibraryChanged(job.id) in harness.events
+    api.undo_delete([job.id])
+    assert api.library_entry(job.id) is not None
+    await api.delete([job.id])
+    assert await api.finish_deletes() == [path]
+    assert not path.exists() and (private_trash / path.name).exists()  # the system trash
     with pytest.raises(ActionRefused):
         await api.continue_from(job.id)
 
@@ -78,3 +87,27 @@ async def test_settings_round_trip_and_copies(harness) -> None:
     assert api.engine_settings().budget_month_usd == 12.5
     assert api.preferences().export_template == "{id}"
     assert api.spend().budget_month_usd == 12.5
+
+
+async def test_variations_stack_sort_and_keep_their_batch(harness) -> None:
+    api = EngineInterface(harness.engine)
+    jobs = await api.enqueue(quick_shot("Three takes of a heron", seed=40), variations=3)
+    (single,) = await api.enqueue(quick_shot("A single fox", duration="8"))
+    for job in [*jobs, single]:
+        await harness.wait_for(job.id, {JobState.DONE})
+    entries = api.library_page(LibraryFilter())
+    assert len(entries) == 4
+    labels = sorted(e.variation_label or "" for e in entries if e.batch)
+    assert [label.split(" · ")[0] for label in labels] == ["#1 of 3", "#2 of 3", "#3 of 3"]
+    assert all("seed" in label for label in labels)
+    stacked = api.library_page(LibraryFilter(stacks=True))
+    sizes = sorted((e.stack_size, e.variation) for e in stacked)
+    assert sizes == [(1, 1), (3, 1)]
+    batch = next(e.batch for e in stacked if e.stack_size == 3)
+    assert len(api.library_page(LibraryFilter(batch=batch))) == 3
+    await api.delete([next(e.job_id for e in stacked if e.stack_size == 3)])
+    assert sorted(e.stack_size for e in api.library_page(LibraryFilter(stacks=True))) == [1, 2]
+    longest = api.library_page(LibraryFilter(sort=LibrarySort.DURATION))[0]
+    assert longest.job_id == single.id and (longest.duration_s or 0) > 7
+    dearest = api.library_page(LibraryFilter(sort=LibrarySort.COST))
+    assert [e.cost_usd for e in dearest] == sorted((e.cost_usd for e in dearest), reverse=True)

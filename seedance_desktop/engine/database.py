@@ -22,7 +22,7 @@ from pathlib import Path
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 _V1 = """
 CREATE TABLE jobs (
@@ -170,8 +170,25 @@ ALTER TABLE jobs ADD COLUMN variation INTEGER NOT NULL DEFAULT 1;
 ALTER TABLE jobs ADD COLUMN variations INTEGER NOT NULL DEFAULT 1;
 """
 
+# The library groups the variations of one queued shot as a stack (the batch copied from the
+# job, which may be removed from the queue), sorts by length and cost, and hides deleted results
+# until their files are in the system trash (so a delete can be undone).
+_V4 = """
+ALTER TABLE library ADD COLUMN batch TEXT;
+ALTER TABLE library ADD COLUMN variation INTEGER NOT NULL DEFAULT 1;
+ALTER TABLE library ADD COLUMN variations INTEGER NOT NULL DEFAULT 1;
+ALTER TABLE library ADD COLUMN deleted_at REAL;
+UPDATE library SET
+    batch = (SELECT batch FROM jobs WHERE jobs.id = library.job_id),
+    variation = coalesce((SELECT variation FROM jobs WHERE jobs.id = library.job_id), 1),
+    variations = coalesce((SELECT variations FROM jobs WHERE jobs.id = library.job_id), 1);
+CREATE INDEX library_by_batch ON library (batch, variation);
+CREATE INDEX library_by_duration ON library (duration_s);
+CREATE INDEX library_by_cost ON library (cost);
+"""
+
 # Migration n takes the schema from version n - 1 to n. Append, never edit a released one.
-MIGRATIONS: dict[int, str] = {1: _V1, 2: _V2, 3: _V3}
+MIGRATIONS: dict[int, str] = {1: _V1, 2: _V2, 3: _V3, 4: _V4}
 
 
 class DatabaseError(Exception):

@@ -22,10 +22,13 @@ from seedance_desktop.engine.library import (
     ExportItem,
     LibraryEntry,
     LibraryFilter,
+    LibrarySort,
     TemplateError,
     continue_shot,
     export_files,
     export_name,
+    filmstrip_path,
+    move_to_trash,
     sidecar,
 )
 from seedance_desktop.engine.settings import AppPreferences, EngineSettings
@@ -45,6 +48,7 @@ __all__ = [
     "JobAction",
     "LibraryEntry",
     "LibraryFilter",
+    "LibrarySort",
     "LogLine",
     "SpendTotals",
     "TemplateError",
@@ -177,11 +181,25 @@ class EngineInterface:
             self._engine.library.star(job_id, starred)
             self.events.emit(LibraryChanged(job_id))
 
-    async def delete(self, job_ids: Sequence[int]) -> None:
-        """Remove results and their files (the window asks first)."""
-        for job_id in job_ids:
-            await self._engine.run_blocking(self._engine.library.delete, job_id)
+    async def delete(self, job_ids: Sequence[int]) -> list[int]:
+        """Take results out of the library at once, undoably (`undo_delete`); their videos go
+        to the system trash at the next delete or the next start (`finish_deletes`). Returns
+        the ids deleted."""
+        await self.finish_deletes()  # only the latest delete can be undone
+        hidden = self._engine.library.hide(job_ids)
+        for job_id in hidden:
             self.events.emit(LibraryChanged(job_id))
+        return hidden
+
+    def undo_delete(self, job_ids: Sequence[int]) -> None:
+        """Bring back results of the latest delete (their files are still in place)."""
+        self._engine.library.unhide(job_ids)
+        for job_id in job_ids:
+            self.events.emit(LibraryChanged(job_id))
+
+    async def finish_deletes(self) -> list[Path]:
+        """Send the videos of deleted results to the system trash; returns where they were."""
+        return await self._engine.run_blocking(self._engine.library.purge, move_to_trash)
 
     async def export(
         self, job_ids: Sequence[int], folder: Path, template: str | None = None
@@ -198,6 +216,10 @@ class EngineInterface:
             extra = sidecar(entry, self.references(job_id)) if preferences.export_sidecar else None
             items.append(ExportItem(entry.path, name, extra))
         return await asyncio.to_thread(export_files, items, folder)
+
+    def filmstrip_path(self, entry: LibraryEntry) -> Path | None:
+        """Where the hover-scrub filmstrip of a result is kept (it may not exist yet)."""
+        return filmstrip_path(entry)
 
     def _require_entry(self, job_id: int) -> LibraryEntry:
         entry = self.library_entry(job_id)

@@ -1,25 +1,28 @@
-"""The library: a grid of past results with search, filters, details and actions (reuse
-settings, continue from the last frame, export, star, delete). Pages of results are loaded as
+"""The library: a grid of past results with search, filters, sort, details and actions on one
+or many results (reuse settings, continue from the last frame, compare two, export, star,
+delete with undo). Variations of one queued shot are one stack. Pages of results are loaded as
 the grid scrolls, so a large library opens as fast as a small one."""
 
 from __future__ import annotations
 
+import html
 import time
 from pathlib import Path
 
-from PySide6.QtCore import QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QGuiApplication
+from PySide6.QtCore import QEvent, QObject, QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QGuiApplication, QKeySequence, QMouseEvent, QShortcut
 from PySide6.QtWidgets import (
+    QAbstractItemView,
     QCheckBox,
     QComboBox,
     QFileDialog,
+    QFrame,
     QHBoxLayout,
     QLabel,
     QLineEdit,
     QListView,
-    QMessageBox,
     QPushButton,
-    QSplitter,
+    QScrollArea,
     QVBoxLayout,
     QWidget,
 )
@@ -29,19 +32,23 @@ from seedance_desktop.engine.interface import (
     EngineInterface,
     LibraryEntry,
     LibraryFilter,
+    LibrarySort,
     TemplateError,
 )
 from seedance_desktop.ui.bridge import EngineBridge
+from seedance_desktop.ui.library_delegate import CELL, LibraryDelegate
 from seedance_desktop.ui.library_model import LibraryModel
 from seedance_desktop.ui.tasks import TaskRunner
 
 _DAYS = {"Any date": None, "Today": 1, "This week": 7, "This month": 31}
+DETAILS_WIDTH = 300  # fixed: the grid's columns change only when the window does
 
 
 class LibraryView(QWidget):
     selected = Signal(object)  # LibraryEntry
     reuseRequested = Signal(object)  # Shot
     continueRequested = Signal(object)  # Shot
+    compareRequested = Signal(object, object, list)  # two LibraryEntry, every id being judged
 
     def __init__(self, bridge: EngineBridge, tasks: TaskRunner, parent: QWidget | None = None):
         super().__init__(parent)
@@ -49,6 +56,42 @@ class LibraryView(QWidget):
         self.tasks = tasks
         self.engine: EngineInterface | None = None
         self.model = LibraryModel(tasks, self)
+        self.undoable: list[int] = []  # the results of the latest delete
+        self.exported: list[Path] = []
+        self.open_batch: str | None = None  # the stack whose variations are shown
+        self._build_filters()
+        self._build_grid()
+        self._build_details()
+        self._build_actions()
+        self.stack_bar = QWidget()
+        stack_row = QHBoxLayout(self.stack_bar)
+        stack_row.setContentsMargins(0, 0, 0, 0)
+        self.stack_back = QPushButton("← All results")
+        self.stack_title = QLabel("")
+        stack_row.addWidget(self.stack_back)
+        stack_row.addWidget(self.stack_title, 1)
+        self.stack_bar.setVisible(False)
+        self.status = QLabel("")
+        self.undo_button = QPushButton("Undo delete")
+        self.undo_button.setVisible(False)
+        status_row = QHBoxLayout()
+        status_row.addWidget(self.status, 1)
+        status_row.addWidget(self.undo_button)
+        middle = QHBoxLayout()
+        middle.addWidget(self.grid, 1)
+        middle.addWidget(self.details_area)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(self.filters)
+        layout.addWidget(self.stack_bar)
+        layout.addLayout(middle, 1)
+        layout.addLayout(self.actions_row)
+        layout.addLayout(status_row)
+        self._connect()
+
+    # Building ----------------------------------------------------------------------------------
+
+    def _build_filters(self) -> None:
         self.search = QLineEdit()
         self.search.setPlaceholderText("Search prompts (Ctrl+F)")
         self.search.setClearButtonEnabled(True)
@@ -60,73 +103,109 @@ class LibraryView(QWidget):
         self.starred = QCheckBox("Starred")
         self.date = QComboBox()
         self.date.addItems(list(_DAYS))
-        filters = QHBoxLayout()
-        for widget in (self.search, self.mode, self.starred, self.date):
-            filters.addWidget(widget)
+        self.sort = QComboBox()
+        self.sort.setAccessibleName("Sort")
+        for order in LibrarySort:
+            self.sort.addItem(f"Sort: {order.label}", order)
+        self.stacks = QCheckBox("Stack variations")
+        self.stacks.setChecked(True)
+        self.stacks.setToolTip("Show the variations of one queued shot as one stack")
+        self.filters = QHBoxLayout()
+        for widget in (self.search, self.mode, self.starred, self.date, self.sort, self.stacks):
+            self.filters.addWidget(widget)
+
+    def _build_grid(self) -> None:
         self.grid = QListView()
         self.grid.setModel(self.model)
+        self.delegate = LibraryDelegate(self.model, self.grid)
+        self.grid.setItemDelegate(self.delegate)
         self.grid.setViewMode(QListView.ViewMode.IconMode)
-        self.grid.setIconSize(QSize(160, 96))
-        self.grid.setGridSize(QSize(180, 140))
+        self.grid.setGridSize(CELL)
+        self.grid.setIconSize(QSize(176, 99))
         self.grid.setResizeMode(QListView.ResizeMode.Adjust)
         self.grid.setMovement(QListView.Movement.Static)
         self.grid.setUniformItemSizes(True)
-        self.grid.setWordWrap(True)
+        self.grid.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.grid.setSelectionRectVisible(True)  # rubber band
+        self.grid.setDragEnabled(True)
+        self.grid.setDragDropMode(QAbstractItemView.DragDropMode.DragOnly)
+        self.grid.setDefaultDropAction(Qt.DropAction.CopyAction)
+        self.grid.setMouseTracking(True)
         self.grid.setAccessibleName("Library")
+        self.grid.viewport().installEventFilter(self)
+
+    def _build_details(self) -> None:
         self.details = QLabel("")
         self.details.setWordWrap(True)
         self.details.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.details.setAlignment(Qt.AlignmentFlag.AlignTop)
+        self.details_area = QScrollArea()
+        self.details_area.setWidget(self.details)
+        self.details_area.setWidgetResizable(True)
+        self.details_area.setFrameShape(QFrame.Shape.NoFrame)
+        self.details_area.setFixedWidth(DETAILS_WIDTH)
+        self.details_area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+
+    def _build_actions(self) -> None:
         self.buttons: dict[str, QPushButton] = {}
-        actions = QHBoxLayout()
-        for key, text in (
-            ("reuse", "Reuse settings"),
-            ("continue", "Continue from last frame"),
-            ("export", "Export…"),
-            ("star", "Star"),
-            ("delete", "Delete"),
-            ("seed", "Copy seed"),
+        self.actions_row = QHBoxLayout()
+        for key, text, tip in (
+            ("reuse", "Reuse settings", "Open this result's settings in compose"),
+            ("continue", "Continue from last frame", "A new shot starting on its last frame"),
+            ("compare", "Compare", "Two results side by side, in sync (select two)"),
+            ("export", "Export…", "Copy the selected results to a folder"),
+            ("star", "Star", "Star or unstar the selected results (S)"),
+            ("delete", "Delete", "Move the selected results to the trash (Delete; undoable)"),
+            ("seed", "Copy seed", "Copy the seed"),
         ):
             button = QPushButton(text)
+            button.setToolTip(tip)
             button.setEnabled(False)
             self.buttons[key] = button
-            actions.addWidget(button)
-        actions.addStretch(1)
-        side = QWidget()
-        side_layout = QVBoxLayout(side)
-        side_layout.addWidget(self.details, 1)
-        split = QSplitter(Qt.Orientation.Horizontal)
-        split.addWidget(self.grid)
-        split.addWidget(side)
-        split.setSizes([520, 240])
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addLayout(filters)
-        layout.addWidget(split, 1)
-        layout.addLayout(actions)
-        self.status = QLabel("")
-        layout.addWidget(self.status)
+            self.actions_row.addWidget(button)
+        self.actions_row.addStretch(1)
 
+    def _connect(self) -> None:
         self._search_timer = QTimer(self, singleShot=True, interval=200)
         self._search_timer.timeout.connect(self.reload)
+        self._reload_soon = QTimer(self, singleShot=True, interval=0)  # many events, one reload
+        self._reload_soon.timeout.connect(self.reload)
         self.search.textChanged.connect(self._search_timer.start)
-        self.mode.currentIndexChanged.connect(self.reload)
+        for combo in (self.mode, self.date, self.sort):
+            combo.currentIndexChanged.connect(self.reload)
         self.starred.toggled.connect(self.reload)
-        self.date.currentIndexChanged.connect(self.reload)
-        self.grid.selectionModel().currentChanged.connect(lambda *_: self._show_current())
-        self.grid.activated.connect(lambda *_: self._emit_selected())
+        self.stacks.toggled.connect(self.reload)
+        selection = self.grid.selectionModel()
+        selection.currentChanged.connect(lambda *_: self._show_current())
+        selection.selectionChanged.connect(lambda *_: self._update_buttons())
+        self.grid.activated.connect(lambda *_: self._activated())
         self.model.loaded.connect(self._show_count)
+        self.model.stripReady.connect(lambda _id: self.grid.viewport().update())
+        self.stack_back.clicked.connect(self.close_stack)
+        self.undo_button.clicked.connect(self.undo_delete)
         self.buttons["reuse"].clicked.connect(self._reuse)
         self.buttons["continue"].clicked.connect(self._continue)
+        self.buttons["compare"].clicked.connect(self._compare)
         self.buttons["export"].clicked.connect(self._export)
-        self.buttons["star"].clicked.connect(self._star)
-        self.buttons["delete"].clicked.connect(self._delete)
+        self.buttons["star"].clicked.connect(self.star_selected)
+        self.buttons["delete"].clicked.connect(self.delete_selected)
         self.buttons["seed"].clicked.connect(self._copy_seed)
+        for sequence, slot in (
+            (QKeySequence.StandardKey.Delete, self.delete_selected),
+            (QKeySequence.StandardKey.Undo, self.undo_delete),
+            ("S", self.star_selected),
+        ):
+            shortcut = QShortcut(QKeySequence(sequence), self.grid)
+            shortcut.setContext(Qt.ShortcutContext.WidgetShortcut)
+            shortcut.activated.connect(slot)
 
     def attach(self, engine: EngineInterface) -> None:
         self.engine = engine
-        self.bridge.libraryChanged.connect(lambda _id: self.reload())
+        self.model.strip_path = engine.filmstrip_path
+        self.bridge.libraryChanged.connect(lambda _id: self._reload_soon.start())
         self.reload()
+        # Deletes left from the last session can no longer be undone: to the trash now.
+        self.tasks.run(engine.finish_deletes(), "Moving deleted results to the trash")
 
     def focus_search(self) -> None:
         self.search.setFocus()
@@ -141,22 +220,86 @@ class LibraryView(QWidget):
             mode=self.mode.currentData(),
             starred=True if self.starred.isChecked() else None,
             since=time.time() - days * 86400 if days else None,
+            sort=self.sort.currentData(),
+            stacks=self.stacks.isChecked() and self.open_batch is None,
+            batch=self.open_batch,
         )
 
     def reload(self) -> None:
         if self.engine is None:
             return
         current = self._current_id()
+        chosen = {e.job_id for e in self.selected_entries()}
         self.model.set_source(self.engine.library_page, self.current_filter())
+        selection = self.grid.selectionModel()
+        for job_id in chosen:
+            row = self.model.row_of(job_id)
+            if row is not None:
+                selection.select(self.model.index(row), selection.SelectionFlag.Select)
         row = None if current is None else self.model.row_of(current)
         if row is not None:
-            self.grid.setCurrentIndex(self.model.index(row))
-        self._show_current()
+            selection.setCurrentIndex(self.model.index(row), selection.SelectionFlag.NoUpdate)
+        self._show_current(emit=False)
 
     def _show_count(self) -> None:
         count = self.model.rowCount()
         more = "" if self.model.exhausted else "+"
-        self.status.setText(f"{count} result{'s' if count != 1 else ''}{more}")
+        if not self.undo_button.isVisible():
+            self.status.setText(f"{count} result{'s' if count != 1 else ''}{more}")
+
+    # Stacks ------------------------------------------------------------------------------------
+
+    def open_stack(self, entry: LibraryEntry) -> None:
+        """Show the variations of the stack `entry` heads, each labelled by its seed."""
+        if entry.batch is None:
+            return
+        self.open_batch = entry.batch
+        prompt = " ".join(entry.prompt.split())[:60]
+        self.stack_title.setText(f"{entry.variations} variations of “{prompt}”")
+        self.stack_bar.setVisible(True)
+        self.reload()
+
+    def close_stack(self) -> None:
+        self.open_batch = None
+        self.stack_bar.setVisible(False)
+        self.reload()
+
+    def select_job(self, job_id: int) -> bool:
+        """Select one result (from the queue, say), wherever it is: filters that hide it are
+        cleared and its stack is opened. False when it is not in the library."""
+        if self.engine is None:
+            return False
+        entry = self.engine.library_entry(job_id)
+        if entry is None:
+            return False
+        row = self.model.row_of(job_id)
+        if row is None:
+            for widget in (self.search, self.starred, self.mode, self.date):
+                widget.blockSignals(True)
+            self.search.clear()
+            self.starred.setChecked(False)
+            self.mode.setCurrentIndex(0)
+            self.date.setCurrentIndex(0)
+            for widget in (self.search, self.starred, self.mode, self.date):
+                widget.blockSignals(False)
+            if entry.batch is not None and self.stacks.isChecked():
+                self.open_stack(entry)
+            else:
+                self.open_batch = None
+                self.stack_bar.setVisible(False)
+                self.reload()
+            row = self.model.row_of(job_id)
+            while row is None and self.model.canFetchMore():
+                self.model.fetchMore()
+                row = self.model.row_of(job_id)
+        if row is None:
+            return False
+        index = self.model.index(row)
+        self.grid.selectionModel().setCurrentIndex(
+            index, self.grid.selectionModel().SelectionFlag.ClearAndSelect
+        )
+        self.grid.scrollTo(index)
+        return True
 
     # Selection and details ---------------------------------------------------------------------
 
@@ -168,36 +311,108 @@ class LibraryView(QWidget):
         index = self.grid.currentIndex()
         return self.model.entry(index.row()) if index.isValid() else None
 
-    def _show_current(self) -> None:
+    def selected_entries(self) -> list[LibraryEntry]:
+        """The selected tiles, in grid order (a stack counts as its first variation)."""
+        rows = sorted(index.row() for index in self.grid.selectionModel().selectedIndexes())
+        return [e for e in (self.model.entry(row) for row in rows) if e is not None]
+
+    def selected_results(self) -> list[LibraryEntry]:
+        """What an action on the selection acts on: a selected stack is all its variations."""
+        results: list[LibraryEntry] = []
+        for entry in self.selected_entries():
+            if entry.stack_size > 1 and entry.batch is not None and self.engine is not None:
+                results += self.engine.library_page(LibraryFilter(batch=entry.batch))
+            else:
+                results.append(entry)
+        return results
+
+    def _update_buttons(self) -> None:
+        chosen = self.selected_entries()
+        count = len(chosen)
+        single = self.current_entry() if count <= 1 else None
+        for key in ("reuse", "continue", "seed"):
+            self.buttons[key].setEnabled(single is not None)
+        for key in ("export", "star", "delete"):
+            self.buttons[key].setEnabled(count > 0)
+        self.buttons["compare"].setEnabled(count == 2 or _is_stack(chosen))
+        many = f" {count}" if count > 1 else ""
+        self.buttons["export"].setText(f"Export{many}…")
+        unstar = bool(chosen) and all(e.starred for e in chosen)
+        self.buttons["star"].setText(("Unstar" if unstar else "Star") + many)
+        self.buttons["delete"].setText(f"Delete{many}")
+
+    def _show_current(self, emit: bool = True) -> None:
+        self._update_buttons()
         entry = self.current_entry()
-        for button in self.buttons.values():
-            button.setEnabled(entry is not None)
         if entry is None:
             self.details.setText("")
             return
-        self.buttons["star"].setText("Unstar" if entry.starred else "Star")
+        self.details.setText(self._details_html(entry))
+        if emit:
+            self.selected.emit(entry)
+
+    def _details_html(self, entry: LibraryEntry) -> str:
         params = ", ".join(f"{k}: {v}" for k, v in entry.input.items() if k != "prompt"
                            and not k.endswith(("url", "urls")))  # fmt: skip
         refs = self.engine.references(entry.job_id) if self.engine else []
         cost = f"${entry.cost_usd:.2f} (estimate)" if entry.cost_usd is not None else "unknown"
         size = f"{entry.width}×{entry.height}, {entry.duration_s or 0:.1f} s"
+        which = entry.variation_label
+        if entry.stack_size > 1:
+            which = f"{entry.stack_size} variations (open the stack to see each)"
         lines = [
-            f"<b>{entry.mode.label}</b> · {entry.endpoint}",
-            f"<p>{entry.prompt}</p>",
-            f"Settings: {params or 'defaults'}",
+            f"<b>{entry.mode.label}</b>{' ★' if entry.starred else ''}",
+            f"<p>{html.escape(entry.prompt)}</p>",
+            *([f"Variation: {which}"] if which else []),
             f"Seed: {entry.seed}",
             f"Video: {size}",
             f"Cost: {cost}",
+            f"Settings: {html.escape(params) or 'defaults'}",
+            f"Endpoint: {entry.endpoint}",
             f"Request id: {entry.request_id}",
-            "References: " + (", ".join(r["original"] for r in refs) or "none"),
+            "References: " + (html.escape(", ".join(r["original"] for r in refs)) or "none"),
         ]
-        self.details.setText("<br>".join(lines))
-        self._emit_selected()
+        return "<br>".join(lines)
 
-    def _emit_selected(self) -> None:
+    def _activated(self) -> None:
         entry = self.current_entry()
-        if entry is not None:
+        if entry is None:
+            return
+        if entry.stack_size > 1:
+            self.open_stack(entry)
+        else:
             self.selected.emit(entry)
+
+    # Hover-scrub -------------------------------------------------------------------------------
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # Qt's name
+        if watched is self.grid.viewport():
+            if event.type() == QEvent.Type.MouseMove and isinstance(event, QMouseEvent):
+                self.hover_at(event.position().toPoint().x(), event.position().toPoint().y())
+            elif event.type() == QEvent.Type.Leave:
+                self.hover_at(None, None)
+        return False
+
+    def hover_at(self, x: int | None, y: int | None) -> None:
+        """Scrub the filmstrip of the result under the pointer (None: the pointer left)."""
+        delegate = self.delegate
+        before = delegate.hover_row
+        if x is None or y is None:
+            delegate.hover_row = None
+        else:
+            from PySide6.QtCore import QPoint
+
+            index = self.grid.indexAt(QPoint(x, y))
+            if index.isValid():
+                thumb = delegate.thumb_rect(self.grid.visualRect(index))
+                delegate.hover_row = index.row()
+                fraction = (x - thumb.x()) / max(1, thumb.width())
+                delegate.hover_fraction = min(1.0, max(0.0, fraction))
+            else:
+                delegate.hover_row = None
+        for row in {before, delegate.hover_row} - {None}:
+            assert row is not None
+            self.grid.viewport().update(self.grid.visualRect(self.model.index(row)))
 
     # Actions -----------------------------------------------------------------------------------
 
@@ -215,14 +430,20 @@ class LibraryView(QWidget):
         if self.engine is not None:
             self.continueRequested.emit(await self.engine.continue_from(entry.job_id))
 
+    def _compare(self) -> None:
+        chosen = self.selected_results()
+        if len(chosen) >= 2:
+            self.compareRequested.emit(chosen[0], chosen[1], [e.job_id for e in chosen])
+
     def _export(self) -> None:
-        entry = self.current_entry()
-        if entry is None:
+        chosen = self.selected_results()
+        if not chosen:
             return
-        dialog = QFileDialog(self, "Export to folder", str(Path.home()))
+        dialog = QFileDialog(self, f"Export {len(chosen)} result(s) to folder", str(Path.home()))
         dialog.setFileMode(QFileDialog.FileMode.Directory)
         dialog.setOption(QFileDialog.Option.ShowDirsOnly)
-        dialog.fileSelected.connect(lambda folder: self.export_to(Path(folder), [entry.job_id]))
+        ids = [e.job_id for e in chosen]
+        dialog.fileSelected.connect(lambda folder: self.export_to(Path(folder), ids))
         dialog.open()
         self._dialog = dialog
 
@@ -243,31 +464,43 @@ class LibraryView(QWidget):
         self.status.setText(f"Exported {len(written)} file(s) to {folder}.")
         self.exported = written
 
-    def _star(self) -> None:
-        entry = self.current_entry()
-        if entry is not None and self.engine is not None:
-            self.engine.star([entry.job_id], not entry.starred)  # the library reloads on the event
+    def star_selected(self) -> None:
+        """Star every selected result; when all already are, unstar them."""
+        chosen = self.selected_results()
+        if chosen and self.engine is not None:
+            starred = not all(e.starred for e in chosen)
+            self.engine.star([e.job_id for e in chosen], starred)  # reloads on the events
 
-    def _delete(self) -> None:
-        entry = self.current_entry()
-        if entry is None:
+    def delete_selected(self) -> None:
+        """Move the selected results to the trash, undoably (no question asked)."""
+        self.delete_ids([e.job_id for e in self.selected_results()])
+
+    def delete_ids(self, job_ids: list[int]) -> None:
+        """Move these results to the trash, undoably (Compare's discards come here too)."""
+        if job_ids and self.engine is not None:
+            self.tasks.run(self._delete(job_ids), "Deleting")
+
+    async def _delete(self, job_ids: list[int]) -> None:
+        if self.engine is None:
             return
-        box = QMessageBox(
-            QMessageBox.Icon.Warning,
-            "Delete this video?",
-            "The video file and its details are removed from the library. This cannot be undone.",
-            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
-            self,
-        )
-        box.accepted.connect(lambda: self._really_delete(entry.job_id))
-        box.open()
-        self.confirm = box
+        self.undoable = await self.engine.delete(job_ids)
+        count = len(self.undoable)
+        self.status.setText(f"Deleted {count} result{'s' if count != 1 else ''}.")
+        self.undo_button.setVisible(bool(self.undoable))
 
-    def _really_delete(self, job_id: int) -> None:
-        if self.engine is not None:
-            self.tasks.run(self.engine.delete([job_id]), "Deleting")
+    def undo_delete(self) -> None:
+        if self.undoable and self.engine is not None:
+            self.engine.undo_delete(self.undoable)
+            count = len(self.undoable)
+            self.status.setText(f"Brought back {count} result{'s' if count != 1 else ''}.")
+            self.undoable = []
+            self.undo_button.setVisible(False)
 
     def _copy_seed(self) -> None:
         entry = self.current_entry()
         if entry is not None and entry.seed is not None:
             QGuiApplication.clipboard().setText(str(entry.seed))
+
+
+def _is_stack(chosen: list[LibraryEntry]) -> bool:
+    return len(chosen) == 1 and chosen[0].stack_size > 1

@@ -22,7 +22,12 @@ from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QSplitter, QStat
 from seedance_desktop import __version__
 from seedance_desktop.backend import BackendKind
 from seedance_desktop.engine.events import EventBus
-from seedance_desktop.engine.interface import AppPreferences, EngineSettings
+from seedance_desktop.engine.interface import (
+    AppPreferences,
+    EngineSettings,
+    SpendTotals,
+    spend_line,
+)
 from seedance_desktop.paths import AppPaths
 from seedance_desktop.ui.bridge import EngineBridge
 from seedance_desktop.ui.tasks import TaskRunner
@@ -72,7 +77,11 @@ class MainWindow(QMainWindow):
         self.splitter.addWidget(self._placeholder)
         self.backend_badge = QLabel("Starting…")
         self.backend_badge.setObjectName("backendBadge")
+        self.spend_line = QLabel("")  # in the status bar: visible whatever panel is hidden
+        self.spend_line.setObjectName("spend")
+        self.spend_line.setAccessibleName("Spend")
         status = QStatusBar(self)
+        status.addPermanentWidget(self.spend_line)
         status.addPermanentWidget(self.backend_badge)
         self.setStatusBar(status)
         self.tasks.failed.connect(self._show_task_error)
@@ -119,6 +128,7 @@ class MainWindow(QMainWindow):
         self.library.reuseRequested.connect(self.compose.load_shot)
         self.library.continueRequested.connect(self.compose.load_shot)
         self._build_panel_actions()
+        self._build_judging()
         self._restore_layout()
         self.compose.current_tab().prompt.setFocus()  # type straight away
         if self.runtime is not None:
@@ -147,6 +157,8 @@ class MainWindow(QMainWindow):
         self.compose.attach(engine)
         self.library.attach(engine)
         self.queue.attach(engine)
+        self.bridge.spendChanged.connect(self._show_spend)
+        self._show_spend(engine.spend())
 
     async def detach(self) -> None:
         await self.tasks.cancel_all()
@@ -204,16 +216,46 @@ class MainWindow(QMainWindow):
     # Results -----------------------------------------------------------------------------------
 
     def show_result(self, job_id: int) -> None:
+        """A finished job (a double-click in the queue): select it in the library and play it,
+        so the library's details and buttons are about the video playing."""
         if self.runtime is None:
             return
         entry = self.runtime.interface.library_entry(job_id)
         if entry is None:
             self.statusBar().showMessage("This job has no video in the library yet.", 5000)
             return
-        self._play_entry(entry)
+        if not self.library.select_job(job_id) or self.player.source() != entry.path:
+            self._play_entry(entry)
+        self.player.play()
 
     def _play_entry(self, entry: LibraryEntry) -> None:
-        self.player.load(entry.path, entry.thumbnail)
+        if self.player.source() != entry.path:  # a details refresh keeps the place
+            self.player.load(entry.path, entry.thumbnail)
+
+    # Judging shots: player keys, compare, spend -----------------------------------------------
+
+    def _build_judging(self) -> None:
+        """The player's keys for the whole window, and Compare."""
+        from seedance_desktop.ui.player_keys import install_player_shortcuts
+
+        self.player_shortcuts = install_player_shortcuts(self, self.player)
+        self.library.compareRequested.connect(self.open_compare)
+
+    def open_compare(self, left: LibraryEntry, right: LibraryEntry, group: list[int]) -> None:
+        from seedance_desktop.ui.compare import CompareWindow
+
+        if self.runtime is None:
+            return
+        self.player.pause()
+        window = CompareWindow(self.runtime.interface, self.tasks, self)
+        window.discardRequested.connect(self.library.delete_ids)
+        window.compare(left, right, group)
+        window.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        window.show()
+        self.compare_window = window
+
+    def _show_spend(self, totals: SpendTotals) -> None:
+        self.spend_line.setText(spend_line(totals))
 
     # Layout persistence ------------------------------------------------------------------------
 

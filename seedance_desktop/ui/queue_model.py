@@ -26,6 +26,9 @@ Index = QModelIndex | QPersistentModelIndex
 _ROOT = QModelIndex()
 JOB_ID_ROLE = Qt.ItemDataRole.UserRole + 1
 PROGRESS_ROLE = Qt.ItemDataRole.UserRole + 2  # 0–100 while bytes move, else None
+# A cell's second line, for a narrow panel: the Shot's take, seed and cost; the State's running
+# time and place in line.
+DETAIL_ROLE = Qt.ItemDataRole.UserRole + 3
 
 
 class Column(IntEnum):
@@ -230,8 +233,9 @@ class QueueModel(QAbstractTableModel):
         """A second went by: running jobs' elapsed time moves."""
         for row, job in enumerate(self._jobs):
             if job.state in (JobState.IN_QUEUE, JobState.IN_PROGRESS):
-                index = self.index(row, Column.ELAPSED)
-                self.dataChanged.emit(index, index, [Qt.ItemDataRole.DisplayRole])
+                for column in (Column.STATE, Column.ELAPSED):  # the State cell shows it too
+                    index = self.index(row, column)
+                    self.dataChanged.emit(index, index, [Qt.ItemDataRole.DisplayRole])
 
     # Reading -----------------------------------------------------------------------------------
 
@@ -280,6 +284,8 @@ class QueueModel(QAbstractTableModel):
             return item.job.id
         if role == PROGRESS_ROLE and column is Column.STATE:
             return item.percent
+        if role == DETAIL_ROLE:
+            return self._detail(item, column)
         if role == Qt.ItemDataRole.TextAlignmentRole and column is Column.COST:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         return None
@@ -296,6 +302,15 @@ class QueueModel(QAbstractTableModel):
         if column is Column.ELAPSED:
             return item.elapsed_text(self._clock())
         return item.cost_text
+
+    def _detail(self, item: QueueRow, column: Column) -> str:
+        if column is Column.SHOT:
+            parts = [item.job.variation_label or "", item.cost_text]
+        elif column is Column.STATE:
+            parts = [item.elapsed_text(self._clock()), item.position_text]
+        else:
+            return ""
+        return " · ".join(part for part in parts if part)
 
     # Internals ---------------------------------------------------------------------------------
 

@@ -1,5 +1,5 @@
 """The queue panel: every job with its state and live progress, the actions on it, the offline
-and blocked banners, pause/resume, spend, and notifications when work finishes.
+and blocked banners, pause/resume, and notifications when work finishes.
 
 Rows come from `QueueModel`; which actions apply comes from the engine's actions table."""
 
@@ -32,15 +32,15 @@ from seedance_desktop.engine.interface import (
     ActionRefused,
     EngineInterface,
     Job,
-    SpendTotals,
-    spend_line,
 )
 from seedance_desktop.engine.states import JobState
 from seedance_desktop.ui.bridge import EngineBridge
+from seedance_desktop.ui.progress_delegate import ProgressDelegate
 from seedance_desktop.ui.queue_model import Column, QueueModel
 from seedance_desktop.ui.tasks import TaskRunner
 from seedance_desktop.ui.thumbnails import ThumbnailLoader
 
+THUMB = QSize(64, 36)
 _SHORTCUTS = {
     JobAction.CANCEL: "Ctrl+.",
     JobAction.RETRY: "Ctrl+R",
@@ -79,7 +79,7 @@ class QueuePanel(QWidget):
         self.engine: EngineInterface | None = None
         self.notifier = Notifier(self)
         self._busy_before = False
-        loader = ThumbnailLoader(tasks, QSize(48, 27), capacity=400, parent=self)
+        loader = ThumbnailLoader(tasks, THUMB, capacity=400, parent=self)
         self.model = QueueModel(parent=self, thumbnails=loader)
         style = self.style()
         self.model.mode_icons = {
@@ -101,9 +101,6 @@ class QueuePanel(QWidget):
         self.pause_button = QPushButton("Pause queue")
         self.pause_button.setCheckable(True)
         self.pause_button.toggled.connect(self._toggle_pause)
-        self.spend = QLabel("")
-        self.spend.setObjectName("spend")
-        self.spend.setWordWrap(True)
         self.table = QTableView()
         self.table.setModel(self.model)
         self.table.setAccessibleName("Jobs")
@@ -113,17 +110,20 @@ class QueuePanel(QWidget):
         self.table.setShowGrid(False)
         self.table.setWordWrap(False)
         self.table.verticalHeader().setVisible(False)
-        self.table.verticalHeader().setDefaultSectionSize(32)
-        self.table.setIconSize(QSize(48, 27))
+        self.table.verticalHeader().setDefaultSectionSize(THUMB.height() + 12)
+        self.table.setIconSize(THUMB)  # the result's picture says which take it is
+        # Two-line Shot and State cells carry the take, seed, cost, time and place in line, so
+        # a narrow panel needs no other column and nothing is cut off.
+        cells = ProgressDelegate(self.table)
+        self.table.setItemDelegateForColumn(Column.SHOT, cells)
+        self.table.setItemDelegateForColumn(Column.STATE, cells)
+        for column in (Column.TAKE, Column.POSITION, Column.ELAPSED, Column.COST):
+            self.table.setColumnHidden(column, True)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setSectionResizeMode(Column.SHOT, QHeaderView.ResizeMode.Stretch)
-        # The shot takes what is left: the table fits a narrow panel (1366×768) with no
-        # horizontal scrollbar; a long prompt ends in "…". The other columns fit what the visible
-        # rows say (precision 0): sizing them to every row would read a whole long history.
-        header.setResizeContentsPrecision(0)
-        for column in (Column.TAKE, Column.STATE, Column.POSITION, Column.ELAPSED, Column.COST):
-            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(Column.STATE, QHeaderView.ResizeMode.Interactive)
+        self.table.setColumnWidth(Column.STATE, 140)
         self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.table.customContextMenuRequested.connect(self._menu)
         self.table.activated.connect(lambda index: self._open(self._job_at(index)))
@@ -149,7 +149,6 @@ class QueuePanel(QWidget):
         layout.addWidget(self.blocked_banner)
         layout.addWidget(self.table, 1)
         layout.addLayout(buttons)
-        layout.addWidget(self.spend)
         self._clock = QTimer(self, interval=1000)
         self._clock.timeout.connect(self.model.tick)
         self._update_actions()
@@ -189,8 +188,6 @@ class QueuePanel(QWidget):
         self.bridge.jobProgress.connect(self.model.progress)
         self.bridge.connectivityChanged.connect(self._connectivity)
         self.bridge.queueChanged.connect(self._queue_changed)
-        self.bridge.spendChanged.connect(self._spend)
-        self._spend(engine.spend())
         self._queue_changed(engine.paused)
         self._clock.start()
         self._update_actions()
@@ -242,9 +239,6 @@ class QueuePanel(QWidget):
         self.blocked_banner.setText(f"The queue is held: {block}" if block else "")
         self.blocked_banner.setVisible(bool(block))
         self.model.refresh_waits()
-
-    def _spend(self, totals: SpendTotals) -> None:
-        self.spend.setText(spend_line(totals))
 
     def _toggle_pause(self, paused: bool) -> None:
         if self.engine is not None:

@@ -16,7 +16,13 @@ from seedance_desktop.engine.events import JobProgress, ProgressPhase
 from seedance_desktop.engine.jobs import Job
 from seedance_desktop.engine.states import JobState
 from seedance_desktop.engine.waits import Wait, WaitKind
-from seedance_desktop.ui.queue_model import JOB_ID_ROLE, PROGRESS_ROLE, Column, QueueModel
+from seedance_desktop.ui.queue_model import (
+    DETAIL_ROLE,
+    JOB_ID_ROLE,
+    PROGRESS_ROLE,
+    Column,
+    QueueModel,
+)
 
 
 def make_job(job_id: int, state: JobState = JobState.QUEUED, **changes: object) -> Job:
@@ -76,6 +82,38 @@ def test_variations_say_which_is_which(qapp) -> None:
     model.reset([*jobs, make_job(9)])
     assert text(model, 2, Column.TAKE) == "#2 of 3 · seed 102"
     assert text(model, 9, Column.TAKE) == ""
+    # the Shot cell's second line, for the narrow panel that shows no Take column
+    row = model.row_of(2)
+    assert model.index(row, Column.SHOT).data(DETAIL_ROLE) == "#2 of 3 · seed 102 · ≈$0.50–$0.90"
+
+
+def test_the_state_cell_draws_a_progress_bar_with_time_and_place(qtbot) -> None:
+    from PySide6.QtWidgets import QTableView
+
+    from seedance_desktop.ui.progress_delegate import ProgressDelegate
+
+    clock = [2000.0]
+    model = QueueModel(clock=lambda: clock[0])
+    model.reset([make_job(1, JobState.UPLOADING), make_job(2, JobState.IN_QUEUE,
+                                                          submitted_at=1990.0)])  # fmt: skip
+    model.progress(JobProgress(2, ProgressPhase.QUEUE, queue_position=1))
+    assert model.index(model.row_of(2), Column.STATE).data(DETAIL_ROLE) == "0:10 · 2nd in line"
+    table = QTableView()
+    qtbot.addWidget(table)
+    table.setModel(model)
+    table.setItemDelegateForColumn(Column.STATE, ProgressDelegate(table))
+    table.setColumnWidth(Column.STATE, 200)
+    table.verticalHeader().setDefaultSectionSize(48)
+    table.resize(900, 200)
+    table.show()
+    cell = table.visualRect(model.index(model.row_of(1), Column.STATE))
+    before = table.viewport().grab(cell).toImage()
+    model.progress(JobProgress(1, ProgressPhase.UPLOAD, done=150, total=200))
+    after = table.viewport().grab(cell).toImage()
+    changed = sum(
+        1 for x in range(cell.width()) if before.pixelColor(x, 12) != after.pixelColor(x, 12)
+    )
+    assert changed > cell.width() // 3  # a bar filled three quarters, where text was
 
 
 def test_progress_position_cost_and_failure(qapp) -> None:

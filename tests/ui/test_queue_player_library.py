@@ -130,25 +130,6 @@ async def test_offline_banner_and_logs(qtbot, ui_engine, simulator) -> None:
     assert "Done" in text and "Queued" in text
 
 
-async def test_the_player_shows_frames_and_the_poster_at_the_end(qtbot, tmp_path: Path) -> None:
-    from seedance_desktop.media.frames import poster_frame
-
-    video = make_video(tmp_path / "clip.mp4", 320, 240, seconds=1.0, color=(200, 30, 30))
-    poster = poster_frame(video, tmp_path / "poster.jpg")
-    player = PlayerWidget()
-    qtbot.addWidget(player)
-    assert player.available, player.notice.text()
-    player.load(video, poster)
-    assert player.has_frame()  # the poster, before anything plays
-    player.surface.image = player.surface.image.__class__()
-    await eventually(lambda: player.has_frame(), timeout=15)
-    player.player.setPlaybackRate(4.0)
-    player.toggle()
-    await eventually(lambda: player.play_button.text() == "Play" and player.seek.value() > 0, 20)
-    assert player.surface.image.size() == player._poster.size()
-    assert "/ 0:01" in player.time.text()
-
-
 async def test_the_player_without_multimedia_keeps_the_rest(qtbot, tmp_path: Path) -> None:
     player = PlayerWidget()
     qtbot.addWidget(player)
@@ -157,7 +138,14 @@ async def test_the_player_without_multimedia_keeps_the_rest(qtbot, tmp_path: Pat
     assert "libpulse" in player.notice.text()
     player.load(tmp_path / "missing.mp4")
     assert player.external.isEnabled() and player.folder.isEnabled()
+    assert "cannot be read" in player.notice.text()
     player.toggle()  # nothing to play, nothing breaks
+    video = make_video(tmp_path / "clip.mp4", 320, 240, seconds=1.0, with_audio=False)
+    player.load(video)
+    player.seek_frame(12)  # stepping and seeking need no QtMultimedia
+    await eventually(lambda: player.shown_frame == 12)
+    player.toggle()
+    assert not player.playing
 
 
 async def test_a_thumbnail_loader_cancelled_before_it_ran_does_not_stop_later_ones(
@@ -177,7 +165,7 @@ async def test_a_thumbnail_loader_cancelled_before_it_ran_does_not_stop_later_on
 
 
 async def test_library_search_star_reuse_continue_export_delete(
-    qtbot, ui_engine, tmp_path: Path
+    qtbot, ui_engine, tmp_path: Path, private_trash: Path
 ) -> None:
     engine = ui_engine.engine
     fox = (await engine.enqueue(quick_shot("A red fox in snow", seed=5)))[0]
@@ -196,7 +184,7 @@ async def test_library_search_star_reuse_continue_export_delete(
     view.search.setText("fox")
     await eventually(lambda: model.rowCount() == 1)
     assert view.status.text() == "1 result"
-    view.grid.setCurrentIndex(model.index(0))
+    assert view.select_job(fox.id)
     entry = view.current_entry()
     assert entry is not None and entry.job_id == fox.id
     assert "Seed: 5" in view.details.text() and str(entry.request_id) in view.details.text()
@@ -225,8 +213,7 @@ async def test_library_search_star_reuse_continue_export_delete(
     await eventually(lambda: model.rowCount() == 1)
     view.starred.setChecked(False)
     await eventually(lambda: model.rowCount() == 2)
-    view.grid.setCurrentIndex(model.index(model.row_of(owl.id)))
-    view.buttons["delete"].click()
-    view.confirm.accept()
+    assert view.select_job(owl.id)
+    view.buttons["delete"].click()  # undoable, so nothing is asked
     await eventually(lambda: model.rowCount() == 1)
     assert engine.library.get(owl.id) is None
