@@ -17,4 +17,6 @@ unset FAL_KEY SEEDANCE_FAL_QUEUE_URL SEEDANCE_FAL_REST_URL SEEDANCE_FAL_CDN_URL
 
 .venv/bin/ruff check --quiet .
 .venv/bin/ruff format --check --quiet .
+.venv/bin/mypy                 # strict below the window (pyproject.toml)
+.venv/bin/lint-imports --no-logo --no-cache  # the layers contract (pyproject.toml)
 .venv/bin/python -m pytest "$@"

@@ -35,7 +35,7 @@ def ratio_icon(ratio: str, size: int = 22) -> QIcon:
     pen = QPen(QColor(120, 120, 130), 1.5)
     if ratio == "auto":
         pen.setStyle(Qt.PenStyle.DashLine)
-        w = h = size - 6
+        w = h = size - 6.0
     else:
         a, b = (int(x) for x in ratio.split(":"))
         scale = (size - 4) / max(a, b)
