@@ -23,6 +23,8 @@ from PySide6.QtWidgets import (
     QListView,
     QPushButton,
     QScrollArea,
+    QSplitter,
+    QStyle,
     QVBoxLayout,
     QWidget,
 )
@@ -41,7 +43,8 @@ from seedance_desktop.ui.library_model import LibraryModel
 from seedance_desktop.ui.tasks import TaskRunner
 
 _DAYS = {"Any date": None, "Today": 1, "This week": 7, "This month": 31}
-DETAILS_WIDTH = 300  # fixed: the grid's columns change only when the window does
+DETAILS_WIDTH = 300  # at first; the person can drag the splitter
+MIN_DETAILS_WIDTH = 180
 
 
 class LibraryView(QWidget):
@@ -77,14 +80,21 @@ class LibraryView(QWidget):
         status_row = QHBoxLayout()
         status_row.addWidget(self.status, 1)
         status_row.addWidget(self.undo_button)
-        middle = QHBoxLayout()
-        middle.addWidget(self.grid, 1)
-        middle.addWidget(self.details_area)
+        # A splitter, not a fit to the text: the grid's columns change only when the window (or
+        # the person) does, and in a narrow window the details give way before the grid does.
+        self.middle = QSplitter(Qt.Orientation.Horizontal)
+        self.middle.setObjectName("librarySplitter")
+        self.middle.setChildrenCollapsible(False)
+        self.middle.addWidget(self.grid)
+        self.middle.addWidget(self.details_area)
+        self.middle.setStretchFactor(0, 1)
+        self.middle.setStretchFactor(1, 0)
+        self.middle.setSizes([2 * CELL.width(), DETAILS_WIDTH])
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(self.filters)
         layout.addWidget(self.stack_bar)
-        layout.addLayout(middle, 1)
+        layout.addWidget(self.middle, 1)
         layout.addLayout(self.actions_row)
         layout.addLayout(status_row)
         self._connect()
@@ -110,9 +120,16 @@ class LibraryView(QWidget):
         self.stacks = QCheckBox("Stack variations")
         self.stacks.setChecked(True)
         self.stacks.setToolTip("Show the variations of one queued shot as one stack")
-        self.filters = QHBoxLayout()
-        for widget in (self.search, self.mode, self.starred, self.date, self.sort, self.stacks):
-            self.filters.addWidget(widget)
+        # Two rows, so the search keeps its width in a narrow window (1366×768).
+        self.filters = QVBoxLayout()
+        first, second = QHBoxLayout(), QHBoxLayout()
+        first.addWidget(self.search, 1)
+        first.addWidget(self.sort)
+        for widget in (self.mode, self.starred, self.date, self.stacks):
+            second.addWidget(widget)
+        second.addStretch(1)
+        self.filters.addLayout(first)
+        self.filters.addLayout(second)
 
     def _build_grid(self) -> None:
         self.grid = QListView()
@@ -132,6 +149,8 @@ class LibraryView(QWidget):
         self.grid.setDefaultDropAction(Qt.DropAction.CopyAction)
         self.grid.setMouseTracking(True)
         self.grid.setAccessibleName("Library")
+        scrollbar = self.grid.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent)
+        self.grid.setMinimumWidth(CELL.width() + scrollbar + 4)  # one whole column, always
         self.grid.viewport().installEventFilter(self)
 
     def _build_details(self) -> None:
@@ -143,15 +162,15 @@ class LibraryView(QWidget):
         self.details_area.setWidget(self.details)
         self.details_area.setWidgetResizable(True)
         self.details_area.setFrameShape(QFrame.Shape.NoFrame)
-        self.details_area.setFixedWidth(DETAILS_WIDTH)
+        self.details_area.setMinimumWidth(MIN_DETAILS_WIDTH)
         self.details_area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
 
     def _build_actions(self) -> None:
         self.buttons: dict[str, QPushButton] = {}
         self.actions_row = QHBoxLayout()
         for key, text, tip in (
-            ("reuse", "Reuse settings", "Open this result's settings in compose"),
-            ("continue", "Continue from last frame", "A new shot starting on its last frame"),
+            ("reuse", "Reuse", "Reuse settings: open this result's settings in compose"),
+            ("continue", "Continue", "Continue from the last frame: a new shot starting there"),
             ("compare", "Compare", "Two results side by side, in sync (select two)"),
             ("export", "Export…", "Copy the selected results to a folder"),
             ("star", "Star", "Star or unstar the selected results (S)"),
@@ -160,6 +179,7 @@ class LibraryView(QWidget):
         ):
             button = QPushButton(text)
             button.setToolTip(tip)
+            button.setAccessibleName(tip.split(":")[0])
             button.setEnabled(False)
             self.buttons[key] = button
             self.actions_row.addWidget(button)

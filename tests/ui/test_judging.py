@@ -87,9 +87,8 @@ async def test_the_spend_line_stays_when_the_queue_is_hidden(
         await eventually(lambda: window.spend_line.text() != "")
         assert window.spend_line.parent() is window.statusBar()
         assert "today" in window.spend_line.text().lower() or "$" in window.spend_line.text()
-        sizes = window.splitter.sizes()
-        window.splitter.setSizes([sizes[0], sizes[1] + sizes[2], 0])  # the queue collapsed
-        assert not window.queue.isVisible() or window.queue.width() == 0
+        window.set_panel_visible("queue", False)  # View → Queue, unchecked
+        assert not window.queue.isVisible()
         assert window.spend_line.isVisible()
 
 
