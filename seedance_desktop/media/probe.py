@@ -27,6 +27,7 @@ import av
 from PIL import Image, UnidentifiedImageError
 
 from seedance_desktop.domain.media_info import MediaInfo, MediaKind, ProbeFailure, ProbeResult
+from seedance_desktop.media.heif import register_heif
 from seedance_desktop.media.names import display_name
 
 __all__ = ["MAX_PROBE_BYTES", "display_name", "probe"]
@@ -44,6 +45,7 @@ _PILLOW = {
     "avif": "AVIF",
     "bmp": "BMP",
     "tiff": "TIFF",
+    "heic": "HEIF",  # with pillow-heif (see media/heif.py); fitting converts it to JPEG
 }
 _LABELS = {
     "jpeg": "JPEG picture",
@@ -53,6 +55,7 @@ _LABELS = {
     "avif": "AVIF picture",
     "bmp": "BMP picture",
     "tiff": "TIFF picture",
+    "heic": "HEIC picture",
     "isobmff": "MP4/MOV file",
     "wav": "WAV sound",
     "mp3": "MP3 sound",
@@ -112,6 +115,8 @@ def _probe(path: str | os.PathLike[str] | bytes, name: str) -> ProbeResult:
         with open(fs_path, "rb") as handle:
             head = handle.read(_HEAD_BYTES)
             kind = _sniff(head)
+            if kind == "heic" and register_heif():
+                return _probe_image(handle, name, size, kind)
             if kind in _NOT_READABLE:
                 return ProbeFailure(f"{name} {_NOT_READABLE[kind]}")
             if kind in _PILLOW:
