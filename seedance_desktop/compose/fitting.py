@@ -10,6 +10,9 @@ transform), so "Reuse settings" and the export sidecar know what was sent.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
+import sys
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -136,6 +139,17 @@ def apply_fitted(
 
 
 Progress = Callable[[float], None]
+_NICENESS = 10
+
+
+def _background_priority() -> None:
+    """Lower this worker thread's priority (Linux: per thread; the encoder's threads, started
+    from it, inherit it), so the window's thread wins the CPU while a fit runs."""
+    if hasattr(os, "setpriority") and sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError):
+            current = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+            if current < _NICENESS:
+                os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), _NICENESS)
 
 
 class FitRunner:
@@ -163,6 +177,7 @@ class FitRunner:
                 loop.call_soon_threadsafe(progress, done)
 
         def work() -> Fitted:
+            _background_priority()
             return fit_file(
                 Path(target.reference),
                 self.folder,

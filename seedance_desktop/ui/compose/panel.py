@@ -43,6 +43,7 @@ from seedance_desktop.ui.compose.binding import bind
 from seedance_desktop.ui.compose.parameters import ParametersWidget
 from seedance_desktop.ui.compose.prompt_editor import PromptEditor
 from seedance_desktop.ui.compose.slots import SlotGroup
+from seedance_desktop.ui.fit_dialog import FitAllButton, FitController
 from seedance_desktop.ui.tasks import TaskRunner
 
 log = logging.getLogger(__name__)
@@ -139,7 +140,9 @@ class ModeTab(QWidget):
         self.queue_button.setToolTip("Queue this shot (Ctrl+Enter)")
         self.queue_button.setDefault(True)
         self.queue_button.setEnabled(False)
+        self.fit_all_button = FitAllButton(model, self)
         footer.addWidget(self.estimate, 1)
+        footer.addWidget(self.fit_all_button)
         footer.addWidget(self.variations)
         footer.addWidget(self.queue_button)
         outer.addLayout(footer)
@@ -242,9 +245,12 @@ class ComposePanel(QWidget):
         self.tabs = QTabWidget()
         self.tabs.setObjectName("composeTabs")
         self.mode_tabs: dict[Mode, ModeTab] = {}
+        self.fitting = FitController(paths.fitted, tasks, self)
+        self.fitting.message.connect(self._say)
         for mode, model in self.models.items():
             tab = ModeTab(model, tasks, paths, self)
             self.mode_tabs[mode] = tab
+            self.fitting.attach(model, tab.groups.values(), tab.fit_all_button)
             self.tabs.addTab(tab, mode.label)
             tab.queueRequested.connect(lambda t=tab: self.queue(t))
             tab.prompt.undoExhausted.connect(lambda m=model: self.undo_load(m))

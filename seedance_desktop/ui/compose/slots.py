@@ -41,6 +41,7 @@ from seedance_desktop.domain.validation import Problem
 from seedance_desktop.media.names import display_name
 from seedance_desktop.media.references import is_remote
 from seedance_desktop.ui.compose.binding import bind
+from seedance_desktop.ui.fit_dialog import fit_button, fittable_references
 from seedance_desktop.ui.tasks import TaskRunner
 
 _FILTERS = {
@@ -84,6 +85,7 @@ class Slot(QFrame):
 
     cleared = Signal()
     tokenClicked = Signal()
+    fitClicked = Signal()
 
     def __init__(self, number: int, kind: MediaKind, title: str, parent: QWidget) -> None:
         super().__init__(parent)
@@ -120,6 +122,9 @@ class Slot(QFrame):
         for label in (self.name, self.details, self.problems):
             label.setMaximumWidth(_THUMB.width() + 20)
             layout.addWidget(label)
+        self.fit_button = fit_button(self)  # "Fit…" on the problem line (ui/fit_dialog.py)
+        self.fit_button.clicked.connect(self.fitClicked)
+        layout.addWidget(self.fit_button)
         self.show_empty()
 
     def show_empty(self) -> None:
@@ -175,6 +180,7 @@ class SlotGroup(QWidget):
 
     tokenRequested = Signal(str)
     message = Signal(str)
+    fitRequested = Signal(str, str)  # field, reference
 
     def __init__(
         self,
@@ -204,6 +210,7 @@ class SlotGroup(QWidget):
         for index, slot in enumerate(self.slots):
             grid.addWidget(slot, index // columns, index % columns)
             slot.cleared.connect(lambda s=slot: self.remove(s.number - 1))
+            slot.fitClicked.connect(lambda s=slot: self.fitRequested.emit(field, s.reference))
             slot.tokenClicked.connect(
                 lambda s=slot: self.tokenRequested.emit(token_text(kind, s.number))
             )
@@ -244,7 +251,9 @@ class SlotGroup(QWidget):
         self.model.clear_references(self.field)
 
     def set_problems(self, problems: dict[int, list[Problem]]) -> None:
+        fittable = fittable_references(self.model, self.field)
         for index, slot in enumerate(self.slots):
+            slot.fit_button.setVisible(slot.reference in fittable)
             found = problems.get(index, [])
             info = self.model.media.get(slot.reference or "")
             if isinstance(info, ProbeFailure):
