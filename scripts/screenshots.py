@@ -112,8 +112,36 @@ async def _shoot(app: object, home: Path, out: Path) -> None:
         await asyncio.sleep(0.8)
         _save(window.settings_dialog, out / "settings.png")
         window.settings_dialog.close()
+        await _shoot_fit(window, samples, hero, out)
         window.close()
         await window.detach()
+
+
+async def _shoot_fit(window: object, samples: Path, hero: Path, out: Path) -> None:
+    """The fit dialog on a phone clip: 1920×1080, 24 s, too many pixels and too long."""
+    from fit_media import make_phone_clip
+
+    from seedance_desktop.domain.endpoints import Mode
+    from seedance_desktop.domain.shot import Shot
+
+    clip = make_phone_clip(samples / "PXL_20260412_dance.mp4")
+    compose = window.compose  # type: ignore[attr-defined]
+    shot = Shot(Mode.REFERENCE_TO_VIDEO, prompt="The dancer from [Image1] moves like [Video1]",
+                resolution="720p", duration="5", aspect_ratio="16:9",
+                images=(str(hero),), videos=(str(clip),))  # fmt: skip
+    compose.load_shot(shot)
+    model = compose.models[Mode.REFERENCE_TO_VIDEO]
+    for _ in range(100):
+        if not model.awaiting_probe():
+            break
+        await asyncio.sleep(0.1)
+    await asyncio.sleep(0.5)
+    dialog = compose.fitting.fit_one(model, "video_urls", str(clip))
+    dialog.start.setValue(6.0)
+    dialog.end.setValue(14.0)
+    await asyncio.sleep(2.5)  # the filmstrip is read off the UI thread
+    _save(dialog, out / "fit.png")
+    dialog.reject()
 
 
 def _save(widget: object, path: Path) -> None:

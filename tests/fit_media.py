@@ -88,3 +88,47 @@ def make_special_video(
         for packet in stream.encode():
             out.mux(packet)
     return path
+
+
+def make_phone_clip(path: Path, seconds: float = 24.0, fps: int = 6) -> Path:
+    """A 1920×1080 clip that looks like something: a dusk gradient, a sun that sets, a figure
+    that walks across, with sound. Quick to make (few frames)."""
+    width, height = 1920, 1080
+    y = np.linspace(0, 1, height, dtype=np.float32)[:, None, None]
+    sky = np.array([250, 150, 70], np.float32) * (1 - y) + np.array([40, 30, 90], np.float32) * y
+    sky = np.broadcast_to(sky, (height, width, 3))
+    yy, xx = np.mgrid[0:height, 0:width]
+    frames = round(seconds * fps)
+    with av.open(str(path), "w", format="mp4") as out:
+        video = out.add_stream("libx264", rate=fps)
+        video.width, video.height, video.pix_fmt = width, height, "yuv420p"
+        video.options = {"preset": "ultrafast"}
+        audio = out.add_stream("aac", rate=48000)
+        audio.layout = "mono"
+        for index in range(frames):
+            t = index / max(frames - 1, 1)
+            rgb = sky.copy()
+            sun = (xx - 1300) ** 2 + (yy - (300 + 500 * t)) ** 2 < 110**2
+            rgb[sun] = (255, 220, 120)
+            rgb[800:] = rgb[800:] * 0.35  # the ground
+            walker = (abs(xx - (200 + 1500 * t)) < 35) & (yy > 640) & (yy < 800)
+            rgb[walker] = (20, 20, 30)
+            frame = av.VideoFrame.from_ndarray(rgb.astype(np.uint8), format="rgb24")
+            frame.pts = index
+            frame.time_base = Fraction(1, fps)
+            for packet in video.encode(frame):
+                out.mux(packet)
+        for packet in video.encode():
+            out.mux(packet)
+        samples = tone(seconds, 48000)
+        for start in range(0, samples.size, 1024):
+            piece = samples[start : start + 1024]
+            frame = av.AudioFrame.from_ndarray(piece[None, :], format="fltp", layout="mono")
+            frame.sample_rate = 48000
+            frame.pts = start
+            frame.time_base = Fraction(1, 48000)
+            for packet in audio.encode(frame):
+                out.mux(packet)
+        for packet in audio.encode():
+            out.mux(packet)
+    return path

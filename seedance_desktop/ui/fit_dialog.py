@@ -7,6 +7,7 @@ progress and cancel; the window never waits. Bookkeeping lives in compose/fittin
 from __future__ import annotations
 
 import asyncio
+import math
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -69,6 +70,18 @@ def _qimage(rgb: np.ndarray) -> QImage:
     return QImage(data.data, width, height, 3 * width, QImage.Format.Format_RGB888).copy()
 
 
+def _problems_of(model: ComposeModel, target: FitTarget) -> list[str]:
+    """What the shot's validation says about this file (and its group's totals)."""
+    refs = model.references(target.field)
+    index = refs.index(target.reference) if target.reference in refs else -1
+    fields = {f"{target.field}[{index}]", target.field}
+    return [
+        f"<span style='color:{'#b3261e' if p.is_error else '#8a5a00'}'>{p.message}</span>"
+        for p in model.problems
+        if p.field in fields
+    ]
+
+
 def fit_button(parent: QWidget) -> QPushButton:
     """The "Fit…" button of a tile's problem line (hidden until fitting can mend a problem)."""
     button = QPushButton("Fit…", parent)
@@ -114,10 +127,14 @@ class RangeStrip(QWidget):
     def paintEvent(self, _event: object) -> None:  # Qt's name
         painter = QPainter(self)
         painter.fillRect(self.rect(), QColor("#1b1b1d"))
-        if self.frames:
-            step = self.width() / len(self.frames)
-            for index, pixmap in enumerate(self.frames):
-                target = QRectF(index * step, 0, step + 1, self.height())
+        if self.frames:  # tiles at the frames' own shape, each the frame nearest its time
+            first = self.frames[0]
+            tile = max(8.0, self.height() * first.width() / max(first.height(), 1))
+            count = max(1, math.ceil(self.width() / tile))
+            for index in range(count):
+                at = (index + 0.5) / count
+                pixmap = self.frames[min(len(self.frames) - 1, int(at * len(self.frames)))]
+                target = QRectF(index * tile, 0, tile, self.height())
                 painter.drawPixmap(target, pixmap, QRectF(pixmap.rect()))
         left, right = self._x(self.start), self._x(self.end)
         painter.fillRect(QRectF(0, 0, left, self.height()), _SHADE)
@@ -178,6 +195,11 @@ class FitDialog(QDialog):
         now = QLabel(f"Now: {_describe(self.info)}. The original is never changed.")
         now.setWordWrap(True)
         layout.addWidget(now)
+        why = QLabel("<br>".join(_problems_of(model, target)))
+        why.setObjectName("fitWhy")
+        why.setWordWrap(True)
+        why.setVisible(bool(why.text()))
+        layout.addWidget(why)
 
         timed = self.info.kind in (MediaKind.VIDEO, MediaKind.AUDIO) and bool(self.info.duration_s)
         self.preview = QLabel()
@@ -188,6 +210,7 @@ class FitDialog(QDialog):
         layout.addWidget(self.preview)
         self.strip = RangeStrip(self.info.duration_s or 1.0)
         self.strip.setVisible(timed)
+        self.strip.setFixedHeight(54)
         layout.addWidget(self.strip)
 
         form = QFormLayout()
