@@ -72,8 +72,15 @@ def test_a_range_is_taken_from_the_middle(phone_clip: Path, tmp_path: Path) -> N
     # The bar at the top grows with time: at 20 s of 30 it covers two thirds of the width.
     with av.open(str(fitted.path)) as container:
         first = next(container.decode(video=0)).to_ndarray(format="rgb24")
+        stream = container.streams.audio[0]
+        assert stream.duration is not None and stream.time_base is not None
+        sound_s = float(stream.duration * stream.time_base)
+        sound = [f.to_ndarray() for f in container.decode(audio=0)]
     bar = (first[10, :, :].min(axis=1) > 200).mean()
     assert bar == pytest.approx(20 / 30, abs=0.05)
+    assert sound_s == 6.0  # the sound is cut to the range to the sample
+    samples = np.concatenate(sound, axis=1)
+    assert np.abs(samples[:, 48000:-48000]).max() > 0.2  # and it is the tone, not silence
 
 
 def test_the_same_source_and_settings_make_no_new_file(phone_clip: Path, tmp_path: Path) -> None:

@@ -10,9 +10,11 @@ file is found again by its key (source and settings), not by its bytes.
 
 from __future__ import annotations
 
+import queue
 import threading
 from fractions import Fraction
 from pathlib import Path
+from typing import Any
 
 import av
 import numpy as np
@@ -20,9 +22,11 @@ import numpy as np
 from seedance_desktop.domain.fit import FitPlan
 from seedance_desktop.media.fit_errors import FitError, Progress, check_cancel
 
+_Packet = Any  # av.Packet (its stubs make it generic on some versions)
 AUDIO_RATE = 48_000
 _AAC_FRAME = 1024
 PRESET = "veryfast"  # the benchmark's ffmpeg baseline uses the same
+ENCODER_THREADS = "AUTO"
 
 
 def fit_video(
@@ -43,7 +47,7 @@ def fit_video(
             raise FitError(f"{name} holds no video picture to fit.")
         video_in = container.streams.video[0]
         video_in.thread_type = "AUTO"
-        audio_in = container.streams.audio[0] if container.streams.audio else None
+        has_audio = bool(container.streams.audio)
         with av.open(str(target), "w", format="mp4", options={"movflags": "+faststart"}) as out:
             out.metadata.clear()
             video_out = out.add_stream("libx264", rate=plan.fps)
@@ -60,59 +64,56 @@ def fit_video(
                 "bufsize": f"{kbps}k",
             }
             video_out.codec_context.time_base = Fraction(1, plan.fps)
-            audio_out = None
-            if audio_in is not None:
+            # Frame threads, as the ffmpeg program uses (PyAV's default, slices, is slower).
+            video_out.codec_context.thread_type = ENCODER_THREADS
+            sound = None
+            if has_audio:
                 audio_out = out.add_stream("aac", rate=AUDIO_RATE)
                 audio_out.layout = "stereo"
-            writer = _Writer(out, video_out, audio_out, plan, total_frames, progress, cancel)
-            if plan.start_s > 0:
-                container.seek(int(plan.start_s * av.time_base))  # the keyframe before
-            streams = [video_in] + ([audio_in] if audio_in is not None else [])
-            for packet in container.demux(*streams):
-                check_cancel(cancel)
-                if packet.stream is video_in:
+                sound = _SoundWorker(source, audio_out, plan, cancel)
+            writer = _Writer(out, video_out, plan, total_frames, progress, cancel, sound)
+            if sound is not None:
+                sound.start()
+            try:
+                if plan.start_s > 0:
+                    container.seek(int(plan.start_s * av.time_base))  # the keyframe before
+                for packet in container.demux(video_in):
+                    check_cancel(cancel)
                     for frame in packet.decode():
-                        writer.video_frame(frame)  # type: ignore[arg-type]
-                elif audio_in is not None:
-                    for frame in packet.decode():
-                        writer.audio_frame(frame)  # type: ignore[arg-type]
-                if writer.done:
-                    break
-            writer.finish()
+                        writer.video_frame(frame)
+                    if writer.done:
+                        break
+                writer.finish()
+            finally:
+                if sound is not None:
+                    sound.stop()
 
 
 class _Writer:
+    """The pictures: constant rate out, through the filter graph, into the encoder; the sound
+    worker's packets are muxed between them as they come (so the file stays interleaved)."""
+
     def __init__(
         self,
         out: av.container.OutputContainer,
         video: av.video.stream.VideoStream,
-        audio: av.audio.stream.AudioStream | None,
         plan: FitPlan,
         total_frames: int,
         progress: Progress | None,
         cancel: threading.Event | None,
+        sound: _SoundWorker | None,
     ) -> None:
-        self.out, self.video, self.audio, self.plan = out, video, audio, plan
+        self.out, self.video, self.plan, self.sound = out, video, plan, sound
         self.total_frames = total_frames
         self.progress, self.cancel = progress, cancel
         self.fps = plan.fps or 30
         self.next_index = 0
         self.pending: av.VideoFrame | None = None
         self.graph: av.filter.Graph | None = None
-        assert plan.end_s is not None
-        self.total_samples = round((plan.end_s - plan.start_s) * AUDIO_RATE)
-        self.samples_written = 0
-        self.audio_buffer = np.zeros((2, 0), np.float32)
-        self.audio_position: int | None = None  # samples since the range start
-        self.resampler = av.AudioResampler(format="fltp", layout="stereo", rate=AUDIO_RATE)
 
     @property
     def done(self) -> bool:
-        video_done = self.next_index >= self.total_frames
-        audio_done = self.audio is None or self.samples_written >= self.total_samples
-        return video_done and audio_done
-
-    # Pictures ----------------------------------------------------------------------------------
+        return self.next_index >= self.total_frames
 
     def video_frame(self, frame: av.VideoFrame) -> None:
         if self.next_index >= self.total_frames or frame.time is None:
@@ -138,15 +139,21 @@ class _Writer:
             self.next_index += 1
             for packet in self.video.encode(picture):
                 self.out.mux(packet)
+            self._mux_sound()
             if self.progress is not None and self.next_index % 15 == 0:
                 self.progress(min(0.99, self.next_index / self.total_frames))
+
+    def _mux_sound(self, *, wait: bool = False) -> None:
+        if self.sound is not None:
+            for packet in self.sound.packets(wait=wait):
+                self.out.mux(packet)
 
     def _filtered(self, frame: av.VideoFrame) -> av.VideoFrame:
         if self.graph is None:
             self.graph = self._build_graph(frame)
         frame.pts = None  # the graph keeps no timing of its own; _emit stamps each frame
         self.graph.vpush(frame)
-        result = self.graph.vpull()
+        result: av.VideoFrame = self.graph.vpull()
         return result
 
     def _build_graph(self, frame: av.VideoFrame) -> av.filter.Graph:
@@ -175,56 +182,6 @@ class _Writer:
         graph.link_nodes(*nodes).configure()
         return graph
 
-    # Sound -------------------------------------------------------------------------------------
-
-    def audio_frame(self, frame: av.AudioFrame) -> None:
-        if self.audio is None or self.samples_written >= self.total_samples:
-            return
-        if self.audio_position is None:
-            at = (frame.time or 0.0) - self.plan.start_s
-            self.audio_position = round(at * AUDIO_RATE)
-        frame.pts = None  # resample by sample count; odd timestamps must not add gaps
-        for piece in self.resampler.resample(frame):
-            self._take(piece.to_ndarray())
-
-    def _take(self, samples: np.ndarray) -> None:
-        assert self.audio_position is not None
-        if self.audio_position < 0:  # before the range start: drop what comes before it
-            drop = min(samples.shape[1], -self.audio_position)
-            samples = samples[:, drop:]
-            self.audio_position += drop
-            if self.audio_position < 0:
-                return
-        buffered = self.samples_written + self.audio_buffer.shape[1]
-        if self.audio_position > buffered:  # sound starts after the range start: silence first
-            gap = np.zeros((2, self.audio_position - buffered), np.float32)
-            self.audio_buffer = np.concatenate([self.audio_buffer, gap], axis=1)
-        self.audio_buffer = np.concatenate([self.audio_buffer, samples[:2]], axis=1)
-        self.audio_position += samples.shape[1]
-        self._write_audio(final=False)
-
-    def _write_audio(self, *, final: bool) -> None:
-        assert self.audio is not None
-        left = self.total_samples - self.samples_written
-        if final and self.audio_buffer.shape[1] < left:
-            pad = np.zeros((2, left - self.audio_buffer.shape[1]), np.float32)
-            self.audio_buffer = np.concatenate([self.audio_buffer, pad], axis=1)
-        while self.samples_written < self.total_samples:
-            size = min(_AAC_FRAME, self.total_samples - self.samples_written)
-            if self.audio_buffer.shape[1] < size or (size < _AAC_FRAME and not final):
-                break
-            piece = np.ascontiguousarray(np.clip(self.audio_buffer[:, :size], -1.0, 1.0))
-            self.audio_buffer = self.audio_buffer[:, size:]
-            out = av.AudioFrame.from_ndarray(piece, format="fltp", layout="stereo")
-            out.sample_rate = AUDIO_RATE
-            out.pts = self.samples_written
-            out.time_base = Fraction(1, AUDIO_RATE)
-            self.samples_written += size
-            for packet in self.audio.encode(out):
-                self.out.mux(packet)
-
-    # The end -----------------------------------------------------------------------------------
-
     def finish(self) -> None:
         if self.pending is not None:
             self._emit(self.pending, self.total_frames - self.next_index)
@@ -232,9 +189,123 @@ class _Writer:
             raise FitError("no picture could be decoded in the chosen range")
         for packet in self.video.encode():
             self.out.mux(packet)
-        if self.audio is not None:
-            self._write_audio(final=True)
-            for packet in self.audio.encode():
-                self.out.mux(packet)
+        self._mux_sound(wait=True)
         if self.progress is not None:
             self.progress(1.0)
+
+
+class _SoundWorker:
+    """The sound, on a thread of its own (PyAV decodes and encodes without the GIL): its own
+    reading of the source, resampled to 48 kHz stereo, cut to the range to the sample, encoded
+    to AAC; the packets wait in a queue for the picture thread to mux."""
+
+    def __init__(
+        self,
+        source: Path,
+        stream: av.audio.stream.AudioStream,
+        plan: FitPlan,
+        cancel: threading.Event | None,
+    ) -> None:
+        assert plan.end_s is not None
+        self.source, self.stream, self.plan = source, stream, plan
+        self.cancel = cancel
+        self.total = round((plan.end_s - plan.start_s) * AUDIO_RATE)
+        self.written = 0
+        self.chunks: list[np.ndarray] = []
+        self.buffered = 0
+        self.position: int | None = None  # samples since the range start
+        self.queue: queue.Queue[_Packet | None] = queue.Queue()
+        self.error: BaseException | None = None
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="fit-sound", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def packets(self, *, wait: bool) -> list[_Packet]:
+        """The packets ready now; with `wait`, all of them (the sound's end)."""
+        found: list[_Packet] = []
+        if wait:
+            self._thread.join()
+            if self.error is not None:
+                raise self.error
+        while True:
+            try:
+                packet = self.queue.get_nowait()
+            except queue.Empty:
+                return found
+            if packet is not None:
+                found.append(packet)
+
+    def _run(self) -> None:
+        try:
+            self._work()
+        except BaseException as exc:  # raised again on the picture thread
+            self.error = exc
+
+    def _work(self) -> None:
+        resampler = av.AudioResampler(format="fltp", layout="stereo", rate=AUDIO_RATE)
+        with av.open(str(self.source), metadata_errors="ignore") as container:
+            stream = container.streams.audio[0]
+            if self.plan.start_s > 0:
+                container.seek(int(self.plan.start_s * av.time_base))
+            for frame in container.decode(stream):
+                if self._stop.is_set() or self.written >= self.total:
+                    break
+                check_cancel(self.cancel)
+                if self.position is None:
+                    self.position = round(((frame.time or 0.0) - self.plan.start_s) * AUDIO_RATE)
+                frame.pts = None  # resample by sample count; odd timestamps must not add gaps
+                for piece in resampler.resample(frame):
+                    self._take(piece.to_ndarray())
+        self._write(final=True)
+        for packet in self.stream.encode():
+            self.queue.put(packet)
+
+    def _take(self, samples: np.ndarray) -> None:
+        assert self.position is not None
+        if self.position < 0:  # before the range start: drop what comes before it
+            drop = min(samples.shape[1], -self.position)
+            samples = samples[:, drop:]
+            self.position += drop
+            if self.position < 0:
+                return
+        have = self.written + self.buffered
+        if self.position > have:  # the sound starts after the range start: silence first
+            self._append(np.zeros((2, self.position - have), np.float32))
+        self._append(samples[:2])
+        self.position += samples.shape[1]
+        self._write(final=False)
+
+    def _append(self, samples: np.ndarray) -> None:
+        self.chunks.append(samples)
+        self.buffered += samples.shape[1]
+
+    def _write(self, *, final: bool) -> None:
+        left = self.total - self.written
+        if final and self.buffered < left:
+            self._append(np.zeros((2, left - self.buffered), np.float32))
+        if self.buffered < _AAC_FRAME and not final:
+            return
+        sound = np.concatenate(self.chunks, axis=1) if self.chunks else np.zeros((2, 0))
+        start = 0
+        while self.written < self.total:
+            size = min(_AAC_FRAME, self.total - self.written)
+            if sound.shape[1] - start < size or (size < _AAC_FRAME and not final):
+                break
+            piece = np.ascontiguousarray(np.clip(sound[:, start : start + size], -1.0, 1.0))
+            start += size
+            out = av.AudioFrame.from_ndarray(piece, format="fltp", layout="stereo")
+            out.sample_rate = AUDIO_RATE
+            out.pts = self.written
+            out.time_base = Fraction(1, AUDIO_RATE)
+            self.written += size
+            for packet in self.stream.encode(out):
+                self.queue.put(packet)
+        rest = sound[:, start:]
+        self.chunks = [rest] if rest.shape[1] else []
+        self.buffered = rest.shape[1]
