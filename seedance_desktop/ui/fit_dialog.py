@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import QObject, QPointF, QRectF, Qt, Signal
+from PySide6.QtCore import QObject, QPointF, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QImage, QMouseEvent, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import (
     QComboBox,
@@ -50,6 +50,7 @@ from seedance_desktop.ui.compose.binding import bind
 from seedance_desktop.ui.tasks import TaskRunner
 
 _MB = 1024 * 1024
+PREVIEW_FRAMES = 60
 _SHADE = QColor(0, 0, 0, 150)
 _HANDLE = QColor("#f5c542")
 
@@ -207,7 +208,11 @@ class FitDialog(QDialog):
         self.preview.setMinimumHeight(200 if self.info.kind is MediaKind.VIDEO else 0)
         self.preview.setStyleSheet("background:#111; border-radius:4px;")
         self.preview.setVisible(self.info.kind is MediaKind.VIDEO)
+        self.preview.setToolTip("The picture at the In point; Play range plays the range")
         layout.addWidget(self.preview)
+        self._playhead: float | None = None
+        self._player = QTimer(self, interval=125)
+        self._player.timeout.connect(self._advance)
         self.strip = RangeStrip(self.info.duration_s or 1.0)
         self.strip.setVisible(timed)
         self.strip.setFixedHeight(54)
@@ -255,6 +260,10 @@ class FitDialog(QDialog):
         self.progress.setVisible(False)
         layout.addWidget(self.progress)
         buttons = QHBoxLayout()
+        self.play_button = QPushButton("▶ Play range")
+        self.play_button.setVisible(self.info.kind is MediaKind.VIDEO)
+        self.play_button.clicked.connect(self.toggle_preview)
+        buttons.addWidget(self.play_button)
         buttons.addStretch(1)
         self.cancel_button = QPushButton("Cancel")
         self.fit_button = QPushButton("Fit")
@@ -326,19 +335,40 @@ class FitDialog(QDialog):
     # Pictures ----------------------------------------------------------------------------------
 
     async def _load_frames(self) -> None:
+        """A few frames first (the strip shows at once), then more for the preview to play."""
         from seedance_desktop.media.filmstrip import filmstrip
 
         path = Path(self.target.reference)
-        strip = await asyncio.to_thread(filmstrip, path, 10, 180)
-        self._frames = [(at, _qimage(rgb)) for at, rgb in strip]
-        self.strip.set_frames([image for _, image in self._frames])
+        dense = max(10, min(PREVIEW_FRAMES, round((self.info.duration_s or 0) * 2)))
+        for count in (10, dense):
+            strip = await asyncio.to_thread(filmstrip, path, count, 180)
+            if strip:
+                self._frames = [(at, _qimage(rgb)) for at, rgb in strip]
+                self.strip.set_frames([image for _, image in self._frames])
+                self._show_preview()
+
+    def toggle_preview(self) -> None:
+        """Play the chosen range in the preview (a flip-book of the frames read), looping."""
+        if self._player.isActive():
+            self._player.stop()
+            self.play_button.setText("▶ Play range")
+            self._playhead = None
+        else:
+            self._playhead = self.start.value()
+            self._player.start()
+            self.play_button.setText("■ Stop")
+        self._show_preview()
+
+    def _advance(self) -> None:
+        at = (self._playhead or self.start.value()) + self._player.interval() / 1000
+        self._playhead = self.start.value() if at > self.end.value() else at
         self._show_preview()
 
     def _show_preview(self) -> None:
         if not self._frames:
             self.preview.setText("…")
             return
-        at = self.start.value()
+        at = self.start.value() if self._playhead is None else self._playhead
         _, image = min(self._frames, key=lambda pair: abs(pair[0] - at))
         size = self.preview.size()
         scaled = image.scaled(size, Qt.AspectRatioMode.KeepAspectRatio)

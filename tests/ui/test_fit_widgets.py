@@ -47,7 +47,12 @@ async def test_fit_on_the_tile_opens_the_dialog_and_fits_the_range(
     dialog.start.setValue(4.0)
     dialog.end.setValue(10.0)
     assert "4–10 s" in dialog.outcome.text()
-    await eventually(lambda: bool(dialog.strip.frames))  # the filmstrip was read off-thread
+    await eventually(lambda: len(dialog.strip.frames) > 10)  # read off the UI thread
+    dialog.play_button.click()  # the range plays in the preview, looping within it
+    await eventually(lambda: (dialog._playhead or 0) > 4.5)
+    assert 4.0 <= (dialog._playhead or 0) <= 10.0
+    dialog.play_button.click()
+    assert dialog._playhead is None
     dialog.fit_button.click()
     model = tab.model
     await eventually(lambda: model.references("video_urls") != (str(clip),), timeout=30)
