@@ -288,3 +288,16 @@ def test_fitted_returns_a_record_for_the_shot(phone_clip: Path, tmp_path: Path) 
     assert record.source == str(phone_clip) and record.fitted == str(fitted.path)
     assert record.settings.time_range == TimeRange(3.0, 9.0)
     assert "→ 1280×720, 3–9 s" in record.summary
+
+
+def test_gif_bmp_and_webp_become_what_reference_to_video_takes(tmp_path: Path) -> None:
+    image = str(make_image(tmp_path / "face.png"))
+    for name, fmt in (("loop.gif", "GIF"), ("scan.bmp", "BMP")):
+        source = tmp_path / name
+        from PIL import Image
+
+        Image.new("RGB", (900, 700), (200, 40, 90)).save(source, fmt)
+        assert errors_for(reference_shot(images=(image, str(source))))
+        fitted = fit_file(source, tmp_path / "out", kind=MediaKind.IMAGE)
+        assert fitted.info.format in ("png", "jpeg")
+        assert errors_for(reference_shot(images=(image, str(fitted.path)))) == []
