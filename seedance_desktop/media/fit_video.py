@@ -10,6 +10,7 @@ file is found again by its key (source and settings), not by its bytes.
 
 from __future__ import annotations
 
+import os
 import queue
 import threading
 from fractions import Fraction
@@ -27,6 +28,8 @@ AUDIO_RATE = 48_000
 _AAC_FRAME = 1024
 PRESET = "veryfast"  # the benchmark's ffmpeg baseline uses the same
 ENCODER_THREADS = "AUTO"
+# Each x264 frame thread holds frames of its own: two keep both cores busy in less memory.
+ENCODER_THREAD_COUNT = max(2, min(4, os.cpu_count() or 2))
 
 
 def fit_video(
@@ -62,6 +65,7 @@ def fit_video(
                 "crf": "20",
                 "maxrate": f"{kbps}k",
                 "bufsize": f"{kbps}k",
+                "threads": str(ENCODER_THREAD_COUNT),
             }
             video_out.codec_context.time_base = Fraction(1, plan.fps)
             # Frame threads, as the ffmpeg program uses (PyAV's default, slices, is slower).
