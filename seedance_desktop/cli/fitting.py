@@ -74,8 +74,7 @@ def fit_shot(
         formats = _image_formats(shot)
         budget = budget_for(kept)
         if wanted is None and not (fit_all and _needs_fit(info, kind, formats, budget)):
-            if wanted is None and source == ref:
-                kept.append(info)
+            kept.append(info)  # sent as it is: it counts toward the totals of the next ones
             continue
         settings = FitSettings(time_range=wanted or TimeRange())
         if not quiet:
