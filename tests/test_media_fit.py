@@ -265,8 +265,14 @@ except FitError as exc:
 """
 
 
-def test_a_full_disk_gives_a_clear_message_and_leaves_nothing(tmp_path: Path) -> None:
-    source = make_audio(tmp_path / "song.mp3", seconds=5, fmt="mp3")
+@pytest.mark.parametrize("kind", ["video", "audio", "image"])
+def test_a_full_disk_gives_a_clear_message_and_leaves_nothing(tmp_path: Path, kind: str) -> None:
+    if kind == "video":
+        source = make_video(tmp_path / "clip.mp4", 1920, 1080, seconds=3, fps=8)
+    elif kind == "audio":
+        source = make_audio(tmp_path / "song.mp3", seconds=5, fmt="mp3")
+    else:
+        source = make_heic(tmp_path / "photo.heic", 2000, 1500)
     out = tmp_path / "out"
     done = subprocess.run(
         [sys.executable, "-c", FULL_DISK, str(source), str(out)],

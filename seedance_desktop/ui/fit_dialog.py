@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import QObject, QPointF, QRectF, Qt, QTimer, Signal
+from PySide6.QtCore import QCoreApplication, QObject, QPointF, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QImage, QMouseEvent, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import (
     QComboBox,
@@ -462,6 +462,11 @@ class FitController(QObject):
         self.window = parent
         self._fit_all: asyncio.Task[object] | None = None
         self.dialog: FitDialog | None = None
+        # A fit in progress stops at quit: the interpreter would otherwise wait for its thread.
+        app = QCoreApplication.instance()
+        if app is not None:
+            app.aboutToQuit.connect(self.shutdown)
+        parent.destroyed.connect(self.runner.shutdown)
 
     def fit_one(self, model: ComposeModel, field: str, reference: str) -> FitDialog | None:
         """Open the dialog for one slot's file (window-modal; open(), never exec())."""
