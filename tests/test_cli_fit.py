@@ -125,3 +125,17 @@ def test_batch_fit_queues_fitted_references(files: dict[str, Path], tmp_path: Pa
     done = run(tmp_path, "batch", str(batch), "--fit", "--json")
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)[0]["state"] == "done"
+
+
+def test_a_heic_start_frame_is_fitted_for_image_to_video(tmp_path: Path) -> None:
+    from fit_media import make_heic
+
+    photo = make_heic(tmp_path / "IMG_0042.HEIC", 1600, 1200)
+    args = ("generate", "--mode", "image-to-video", "--prompt", "She turns", "--image", str(photo))
+    assert run(tmp_path, *args, "--dry-run", "--json").returncode == 2
+    done = run(tmp_path, *args, "--fit", "--dry-run", "--json")
+    assert done.returncode == 0, done.stdout + done.stderr
+    sent = json.loads(done.stdout)["input"]["image_url"]
+    assert sent.endswith(".jpg") and "IMG_0042-fit-" in sent
+    info = probe(sent)
+    assert isinstance(info, MediaInfo) and (info.width, info.height) == (1600, 1200)
