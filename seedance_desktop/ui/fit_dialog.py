@@ -36,6 +36,7 @@ from seedance_desktop.compose.fitting import (
     targets_to_fit,
 )
 from seedance_desktop.compose.model import Aspect, Change, ComposeModel
+from seedance_desktop.domain.endpoints import LIMITS
 from seedance_desktop.domain.fit import (
     ASPECT_RATIOS,
     FitPlan,
@@ -81,6 +82,19 @@ def _problems_of(model: ComposeModel, target: FitTarget) -> list[str]:
         for p in model.problems
         if p.field in fields
     ]
+
+
+def needs_choice(target: FitTarget) -> bool:
+    """The defaults would cut the clip or the sound short, or crop the picture: the person
+    should see the dialog. Otherwise (scale, convert, turn upright) the fit just happens."""
+    info, seconds = target.info, target.info.duration_s or 0.0
+    if target.kind is MediaKind.VIDEO:
+        return seconds > target.budget.video_seconds
+    if target.kind is MediaKind.AUDIO:
+        return seconds > target.budget.audio_seconds
+    shape = (info.width or 1) / (info.height or 1)
+    low, high = LIMITS.image_aspect
+    return not low <= shape <= high
 
 
 def fit_button(parent: QWidget) -> QPushButton:
@@ -462,6 +476,7 @@ class FitController(QObject):
         self.window = parent
         self._fit_all: asyncio.Task[object] | None = None
         self.dialog: FitDialog | None = None
+        self._buttons: dict[int, FitAllButton] = {}
         # A fit in progress stops at quit: the interpreter would otherwise wait for its thread.
         app = QCoreApplication.instance()
         if app is not None:
@@ -469,9 +484,19 @@ class FitController(QObject):
         parent.destroyed.connect(self.runner.shutdown)
 
     def fit_one(self, model: ComposeModel, field: str, reference: str) -> FitDialog | None:
-        """Open the dialog for one slot's file (window-modal; open(), never exec())."""
-        target = fit_target(model, field, reference)
+        """Fit one slot's file: at once when the defaults leave nothing to choose, else through
+        the dialog (a range to cut, a shape to crop; window-modal, open() never exec())."""
+        target = next((t for t in targets_to_fit(model) if t.reference == reference), None)
+        target = target or fit_target(model, field, reference)
         if target is None:
+            return None
+        button = self._buttons.get(id(model))
+        if not needs_choice(target) and button is not None:
+            if self._fit_all is None:
+                button.show_busy(True)
+                self._fit_all = self.tasks.run(
+                    self._run_all(model, button, [target]), f"Fitting {display_name(reference)}"
+                )
             return None
         dialog = FitDialog(model, target, self.runner, self.tasks, self.window)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
@@ -485,12 +510,15 @@ class FitController(QObject):
             self.runner.cancel()
             return
         button.show_busy(True)
-        self._fit_all = self.tasks.run(self._run_all(model, button), "Fitting references")
+        self._fit_all = self.tasks.run(
+            self._run_all(model, button, targets_to_fit(model)), "Fitting references"
+        )
 
-    async def _run_all(self, model: ComposeModel, button: FitAllButton) -> None:
+    async def _run_all(
+        self, model: ComposeModel, button: FitAllButton, targets: list[FitTarget]
+    ) -> None:
         from seedance_desktop.media.fit import FitCancelled, FitError
 
-        targets = targets_to_fit(model)
         done, failed = 0, []
         try:
             for number, target in enumerate(targets, start=1):
@@ -519,6 +547,7 @@ class FitController(QObject):
 
     def attach(self, model: ComposeModel, groups: Iterable[Any], button: FitAllButton) -> None:
         """Wire a tab: its slot groups' "Fit…" buttons (fitRequested) and its "Fit all"."""
+        self._buttons[id(model)] = button
         for group in groups:
             group.fitRequested.connect(lambda field, ref, m=model: self.fit_one(m, field, ref))
         button.clicked.connect(lambda: self.fit_all(model, button))

@@ -100,3 +100,28 @@ async def test_cancel_in_the_dialog_keeps_nothing(
     await eventually(lambda: bool(closed), timeout=30)
     assert tab.model.references("video_urls") == (str(clip),)
     assert not any(app_paths.fitted.glob("*"))
+
+
+async def test_fit_on_a_tile_needs_no_dialog_when_there_is_nothing_to_choose(
+    qtbot, app_paths: AppPaths, tmp_path: Path
+) -> None:
+    from fit_media import make_heic
+
+    panel, tab = reference_tab(qtbot, app_paths)
+    photo = make_heic(tmp_path / "IMG_0042.HEIC")
+    clip = make_video(tmp_path / "short.mp4", 1920, 1080, seconds=6, fps=4)  # only too big
+    drop_files(tab.images, [photo])
+    drop_files(tab.videos, [clip])
+    await eventually(lambda: tab.images.slots[0].fit_button.isVisible())
+    await eventually(lambda: tab.videos.slots[0].fit_button.isVisible())
+    tab.images.slots[0].fit_button.click()
+    assert panel.fitting.dialog is None
+    model = tab.model
+    await eventually(lambda: model.references("image_urls") != (str(photo),), timeout=30)
+    tab.videos.slots[0].fit_button.click()
+    assert panel.fitting.dialog is None
+    await eventually(lambda: model.references("video_urls") != (str(clip),), timeout=30)
+    (record,) = [f for f in model.shot.fits if f.source == str(clip)]
+    assert "→ 1280×720, 0–6 s" in record.summary
+    model.set_prompt("[Image1] moves like [Video1]")
+    await eventually(lambda: model.ready)
