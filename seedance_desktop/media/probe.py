@@ -6,9 +6,11 @@ file whose header survived but whose data did not is caught. Files cut short are
 own size fields (MP4/MOV boxes, the WAV header, the MP3 Xing header) without reading them whole.
 
 Policy for files that are not jpeg/png/webp/gif/avif/mp4/mov/mp3/wav:
-- readable media of another format (BMP, TIFF, FLAC, Ogg, M4A, WebM, ...) gives a MediaInfo with
-  the real format, so validation can say "this is a FLAC sound" and which formats fit instead;
-- anything this app cannot decode (HEIC, SVG, PDF, text, unknown bytes) gives a ProbeFailure.
+- readable media of another format (BMP, TIFF, HEIC through pillow-heif, FLAC, Ogg, M4A, WebM,
+  ...) gives a MediaInfo with the real format, so validation can say "this is a FLAC sound" and
+  which formats fit instead (and fitting can convert it: media/fit.py);
+- anything this app cannot decode (SVG, PDF, text, unknown bytes; HEIC without pillow-heif)
+  gives a ProbeFailure.
 
 Width and height are as displayed: a phone video stored sideways with a rotation flag, or a JPEG
 with an EXIF orientation, reports its upright size.
