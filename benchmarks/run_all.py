@@ -27,6 +27,7 @@ BENCHMARKS = (
     "bench_player_seek",
     "bench_memory",
     "bench_queue_scale",
+    "bench_fit",
 )
 
 

@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # this checkout's code, not a copy installed in the virtualenv
+sys.path.insert(1, str(ROOT / "tests"))  # sample media makers shared with the tests
 SCREEN = (1920, 1080)
 LAPTOP = (1366, 768)
 
@@ -203,6 +204,34 @@ async def shot_player_fullscreen(studio: Studio) -> None:
     player.leave_fullscreen()
 
 
+async def shot_fit(studio: Studio) -> None:
+    """The fit dialog on a phone clip: 1920×1080, 24 s, too many pixels and too long."""
+    from fit_media import make_phone_clip  # tests/: the sample phone clip
+
+    from seedance_desktop.domain.endpoints import Mode
+    from seedance_desktop.domain.shot import Shot
+
+    clip = make_phone_clip(studio.samples["dancer"].parent / "PXL_20260412_dance.mp4")
+    compose = studio.window.compose
+    shot = Shot(Mode.REFERENCE_TO_VIDEO, prompt="The dancer from [Image1] moves like [Video1]",
+                resolution="720p", duration="5", aspect_ratio="16:9",
+                images=(str(studio.samples["dancer"]),), videos=(str(clip),))  # fmt: skip
+    compose.load_shot(shot)
+    model = compose.models[Mode.REFERENCE_TO_VIDEO]
+    for _ in range(100):
+        if not model.awaiting_probe():
+            break
+        await studio.settle(0.1)
+    await studio.settle(0.5)
+    dialog = compose.fitting.fit_one(model, "video_urls", str(clip))
+    dialog.start.setValue(6.0)
+    dialog.end.setValue(14.0)
+    await studio.settle(2.5)  # the filmstrip is read off the UI thread
+    studio.save(dialog, "fit")
+    dialog.reject()
+    model.undo_load()  # the sample shot as it was
+
+
 ShotFunction = Callable[[Studio], Awaitable[None]]
 SHOTS: list[tuple[str, ShotFunction]] = [
     ("main-window", shot_main_window),
@@ -213,6 +242,7 @@ SHOTS: list[tuple[str, ShotFunction]] = [
     ("library-multiselect", shot_library_multiselect),
     ("compare", shot_compare),
     ("player-fullscreen", shot_player_fullscreen),
+    ("fit", shot_fit),
 ]
 
 

@@ -35,6 +35,11 @@ class AppPaths:
         return self.data / "references"
 
     @property
+    def fitted(self) -> Path:
+        """Reference files fitted to fal's limits, named by source and settings (media/fit.py)."""
+        return self.data / "fitted"
+
+    @property
     def drafts(self) -> Path:
         """What each compose tab holds, saved as it is edited (see compose/drafts.py)."""
         return self.data / "drafts"

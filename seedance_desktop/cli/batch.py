@@ -12,9 +12,10 @@ import json
 import sys
 from pathlib import Path
 
+from seedance_desktop.cli.fitting import fit_shot
 from seedance_desktop.cli.generate_live import interrupt_event, wait_for_final
 from seedance_desktop.cli.handover import AppClosed, follow, hand_to_app, say_left_in_app
-from seedance_desktop.cli.main import EXIT_FAILED, EXIT_OK, EXIT_USAGE
+from seedance_desktop.cli.main import EXIT_FAILED, EXIT_OK, EXIT_USAGE, add_fit_argument
 from seedance_desktop.cli.owner_client import app_is_open, refuse_busy
 from seedance_desktop.cli.progress import ProgressPrinter
 from seedance_desktop.cli.queue import job_json
@@ -34,6 +35,7 @@ from seedance_desktop.runtime import running_engine
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("file", metavar="FILE.jsonl", help="one shot per line")
     parser.add_argument("--json", action="store_true", help="print the report as one JSON array")
+    add_fit_argument(parser)  # and PATH#t=3,9 ranges in a line's video_urls and audio_urls
 
 
 def read_shots(path: Path) -> tuple[list[Shot], list[str]]:
@@ -64,8 +66,20 @@ def plan_all(shots: list[Shot]) -> list[Plan]:
     return [plan_shot(shot, probe_references(shot)) for shot in shots]
 
 
+def fit_all(shots: list[Shot], *, fit: bool) -> tuple[list[Shot], list[str]]:
+    """Each shot with its `#t=` ranges (and, with --fit, every reference over a limit) fitted."""
+    fitted, problems = [], []
+    for index, shot in enumerate(shots, start=1):
+        shot, _, found = fit_shot(shot, fit_all=fit, folder=app_paths().fitted)
+        problems += [f"shot {index}, {p.field}: {p.message}" for p in found]
+        fitted.append(shot)
+    return fitted, problems
+
+
 def run_from_args(args: argparse.Namespace) -> int:
     shots, problems = read_shots(Path(args.file))
+    shots, fit_problems = fit_all(shots, fit=args.fit)
+    problems += fit_problems
     plans = plan_all(shots)
     for index, plan in enumerate(plans, start=1):
         problems += [f"shot {index}, {p.field}: {p.message}" for p in plan.errors]

@@ -8,12 +8,14 @@ import os
 import sys
 from typing import TextIO
 
+from seedance_desktop.cli.fitting import FittedLine, fit_shot
 from seedance_desktop.cli.main import EXIT_OK, EXIT_USAGE
 from seedance_desktop.domain.endpoints import Mode
 from seedance_desktop.domain.plan import Plan, plan_shot
 from seedance_desktop.domain.shot import Shot
 from seedance_desktop.domain.validation import Problem, Severity
 from seedance_desktop.media.references import is_remote, probe_references
+from seedance_desktop.paths import app_paths
 
 
 def shot_from_args(args: argparse.Namespace) -> tuple[Shot, list[Problem]]:
@@ -59,20 +61,29 @@ def _reference(text: str) -> str:
 
 
 def make_plan(args: argparse.Namespace) -> Plan:
+    return make_fitted_plan(args)[0]
+
+
+def make_fitted_plan(args: argparse.Namespace) -> tuple[Plan, list[FittedLine]]:
+    """The plan, after fitting the references `--fit` and `#t=` ranges ask for."""
     shot, cli_problems = shot_from_args(args)
+    shot, fitted, fit_problems = fit_shot(
+        shot, fit_all=args.fit, folder=app_paths().fitted, quiet=bool(getattr(args, "json", 0))
+    )
+    cli_problems += fit_problems
     plan = plan_shot(shot, probe_references(shot))
     if cli_problems:
-        plan = Plan(
-            plan.shot, plan.endpoint, plan.input, plan.estimate, (*cli_problems, *plan.problems)
-        )
-    return plan
+        failed = {p.field for p in fit_problems}  # said once, by the fit, not again by validation
+        kept = tuple(p for p in plan.problems if p.field not in failed)
+        plan = Plan(plan.shot, plan.endpoint, plan.input, plan.estimate, (*cli_problems, *kept))
+    return plan, fitted
 
 
 def run(args: argparse.Namespace) -> int:
-    plan = make_plan(args)
+    plan, fitted = make_fitted_plan(args)
     if args.dry_run:
         plan = with_budget_problem(plan)
-        print_plan(plan, as_json=args.json)
+        print_plan(plan, as_json=args.json, fitted=fitted)
         return EXIT_OK if plan.ok else EXIT_USAGE
     from seedance_desktop.cli import generate_live
 
@@ -109,13 +120,25 @@ def with_budget_problem(plan: Plan) -> Plan:
     return plan
 
 
-def print_plan(plan: Plan, *, as_json: bool, out: TextIO | None = None) -> None:
+def print_plan(
+    plan: Plan,
+    *,
+    as_json: bool,
+    out: TextIO | None = None,
+    fitted: list[FittedLine] | None = None,
+) -> None:
     out = out or sys.stdout
     if as_json:
-        json.dump(plan.to_json(), out, indent=2)
+        data = plan.to_json()
+        if fitted:
+            data["fitted"] = [line.to_json() for line in fitted]
+        json.dump(data, out, indent=2)
         out.write("\n")
         return
     out.write(f"Endpoint:  {plan.endpoint.model_id}\n")
+    for fit in fitted or []:
+        out.write(f"Fitted:    {fit.field}: {fit.source} → {fit.fitted}\n")
+        out.write(f"           {fit.summary}\n")
     out.write(f"Estimate:  {plan.estimate} (estimate; fal bills the final amount)\n")
     out.write("Input:\n")
     for line in json.dumps(plan.input, indent=2).splitlines():

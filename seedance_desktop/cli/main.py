@@ -63,14 +63,36 @@ def add_shot_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--prompt", required=True, metavar="TEXT")
     parser.add_argument("--image", action="append", default=[], metavar="PATH_OR_URL")
     parser.add_argument("--end-image", metavar="PATH_OR_URL", help="image-to-video end frame")
-    parser.add_argument("--video", action="append", default=[], metavar="PATH_OR_URL")
-    parser.add_argument("--audio", action="append", default=[], metavar="PATH_OR_URL")
+    parser.add_argument(
+        "--video",
+        action="append",
+        default=[],
+        metavar="PATH_OR_URL",
+        help="a reference video; PATH#t=3,9 uses (and fits) seconds 3 to 9",
+    )
+    parser.add_argument(
+        "--audio",
+        action="append",
+        default=[],
+        metavar="PATH_OR_URL",
+        help="reference audio; PATH#t=3,9 uses (and fits) seconds 3 to 9",
+    )
     parser.add_argument("--resolution", metavar="R", help="480p or 720p (default 720p)")
     parser.add_argument("--duration", metavar="D", help="auto or 4 to 15 seconds (default auto)")
     parser.add_argument("--aspect-ratio", metavar="A", help="auto, 21:9, 16:9, 4:3, 1:1, 3:4, 9:16")
     parser.add_argument("--no-audio", action="store_true", help="no generated sound")
     parser.add_argument("--seed", type=int, metavar="N")
     parser.add_argument("--end-user-id", metavar="ID")
+    add_fit_argument(parser)
+
+
+def add_fit_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--fit",
+        action="store_true",
+        help="fit local references that break fal's limits (trim, scale, convert; the "
+        "originals are never changed)",
+    )
 
 
 COMMANDS = ("generate", "queue", "library", "batch", "simulator")

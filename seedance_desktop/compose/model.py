@@ -16,6 +16,7 @@ from enum import StrEnum
 
 from seedance_desktop.compose.observable import Event
 from seedance_desktop.domain.endpoints import LIMITS, Mode
+from seedance_desktop.domain.fit import FitRecord
 from seedance_desktop.domain.media_info import MediaKind, ProbeResult
 from seedance_desktop.domain.plan import Plan, plan_shot
 from seedance_desktop.domain.pricing import Estimate
@@ -269,6 +270,12 @@ class ComposeModel:
         count = len(self.references(field))
         if count:
             self._reorder(field, (), [], count)
+
+    def apply_fit(self, record: FitRecord, *, replacing: str) -> None:
+        """Put a fitted file where `replacing` was, in every slot; the shot keeps the record."""
+        shot = self._shot.with_fit(record, replacing=replacing)
+        if shot != self._shot:
+            self._update(shot, Aspect.REFERENCES)
 
     def set_media(self, ref: str, info: ProbeResult) -> None:
         """A probe result for a reference (probing is I/O: the widget layer does it)."""

@@ -12,6 +12,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 
 from seedance_desktop.domain.endpoints import ENDPOINTS, Endpoint, Mode, Tier, endpoint_for
+from seedance_desktop.domain.fit import FitRecord
 from seedance_desktop.domain.media_info import MediaKind
 
 REFERENCE_FIELDS: dict[str, MediaKind] = {
@@ -39,6 +40,8 @@ class Shot:
     images: tuple[str, ...] = field(default_factory=tuple)
     videos: tuple[str, ...] = field(default_factory=tuple)
     audios: tuple[str, ...] = field(default_factory=tuple)
+    # References fitted to fal's limits: each names its original, range and transform.
+    fits: tuple[FitRecord, ...] = field(default_factory=tuple)
 
     @property
     def endpoint(self) -> Endpoint:
@@ -46,6 +49,17 @@ class Shot:
 
     def with_seed(self, seed: int | None) -> Shot:
         return replace(self, seed=seed)
+
+    def fit_of(self, reference: str) -> FitRecord | None:
+        """How `reference` was made, when it is a fitted file."""
+        return next((f for f in self.fits if f.fitted == reference), None)
+
+    def with_fit(self, record: FitRecord, *, replacing: str) -> Shot:
+        """The shot with `replacing` swapped for the fitted file in every slot, and its record
+        kept (a reference fitted again replaces its old record)."""
+        swapped = replace_references(self, {replacing: record.fitted})
+        kept = tuple(f for f in swapped.fits if f.fitted not in (replacing, record.fitted))
+        return replace(swapped, fits=(*kept, record))
 
     def references(self) -> Iterator[tuple[str, str]]:
         """(field, reference) pairs this mode sends, in slot order; field as in validation."""
@@ -137,6 +151,8 @@ def shot_to_json(shot: Shot) -> dict[str, object]:
     for name in ("images", "videos", "audios"):
         if getattr(shot, name):
             data[name] = list(getattr(shot, name))
+    if shot.fits:
+        data["fits"] = [record.to_json() for record in shot.fits]
     return data
 
 
@@ -170,7 +186,15 @@ def shot_from_json(data: Mapping[str, object]) -> Shot:
         images=refs("images"),
         videos=refs("videos"),
         audios=refs("audios"),
+        fits=_fits(data.get("fits")),
     )
+
+
+def _fits(value: object) -> tuple[FitRecord, ...]:
+    if not isinstance(value, list):
+        return ()
+    records = (FitRecord.from_json(item) for item in value if isinstance(item, Mapping))
+    return tuple(record for record in records if record is not None)
 
 
 def replace_references(shot: Shot, mapping: Mapping[str, str]) -> Shot:
@@ -186,6 +210,7 @@ def replace_references(shot: Shot, mapping: Mapping[str, str]) -> Shot:
         images=tuple(mapping.get(r, r) for r in shot.images),
         videos=tuple(mapping.get(r, r) for r in shot.videos),
         audios=tuple(mapping.get(r, r) for r in shot.audios),
+        fits=tuple(f.with_fitted(mapping.get(f.fitted, f.fitted)) for f in shot.fits),
     )
 
 

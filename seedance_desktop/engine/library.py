@@ -381,7 +381,11 @@ def export_name(entry: LibraryEntry, template: str = DEFAULT_TEMPLATE) -> str:
 
 
 def sidecar(entry: LibraryEntry, references: Sequence[dict[str, str]]) -> dict[str, object]:
-    return {**entry.to_json(), "references": [r["original"] for r in references]}
+    data = {**entry.to_json(), "references": [r["original"] for r in references]}
+    fits = entry.shot.fits
+    if fits:  # what was sent was made from these originals: the range and transform of each
+        data["fitted"] = [record.to_json() for record in fits]
+    return data
 
 
 @dataclass(frozen=True)

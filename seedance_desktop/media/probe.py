@@ -6,9 +6,11 @@ file whose header survived but whose data did not is caught. Files cut short are
 own size fields (MP4/MOV boxes, the WAV header, the MP3 Xing header) without reading them whole.
 
 Policy for files that are not jpeg/png/webp/gif/avif/mp4/mov/mp3/wav:
-- readable media of another format (BMP, TIFF, FLAC, Ogg, M4A, WebM, ...) gives a MediaInfo with
-  the real format, so validation can say "this is a FLAC sound" and which formats fit instead;
-- anything this app cannot decode (HEIC, SVG, PDF, text, unknown bytes) gives a ProbeFailure.
+- readable media of another format (BMP, TIFF, HEIC through pillow-heif, FLAC, Ogg, M4A, WebM,
+  ...) gives a MediaInfo with the real format, so validation can say "this is a FLAC sound" and
+  which formats fit instead (and fitting can convert it: media/fit.py);
+- anything this app cannot decode (SVG, PDF, text, unknown bytes; HEIC without pillow-heif)
+  gives a ProbeFailure.
 
 Width and height are as displayed: a phone video stored sideways with a rotation flag, or a JPEG
 with an EXIF orientation, reports its upright size.
@@ -27,6 +29,7 @@ import av
 from PIL import Image, UnidentifiedImageError
 
 from seedance_desktop.domain.media_info import MediaInfo, MediaKind, ProbeFailure, ProbeResult
+from seedance_desktop.media.heif import register_heif
 from seedance_desktop.media.names import display_name
 
 __all__ = ["MAX_PROBE_BYTES", "display_name", "probe"]
@@ -44,6 +47,7 @@ _PILLOW = {
     "avif": "AVIF",
     "bmp": "BMP",
     "tiff": "TIFF",
+    "heic": "HEIF",  # with pillow-heif (see media/heif.py); fitting converts it to JPEG
 }
 _LABELS = {
     "jpeg": "JPEG picture",
@@ -53,6 +57,7 @@ _LABELS = {
     "avif": "AVIF picture",
     "bmp": "BMP picture",
     "tiff": "TIFF picture",
+    "heic": "HEIC picture",
     "isobmff": "MP4/MOV file",
     "wav": "WAV sound",
     "mp3": "MP3 sound",
@@ -112,6 +117,8 @@ def _probe(path: str | os.PathLike[str] | bytes, name: str) -> ProbeResult:
         with open(fs_path, "rb") as handle:
             head = handle.read(_HEAD_BYTES)
             kind = _sniff(head)
+            if kind == "heic" and register_heif():
+                return _probe_image(handle, name, size, kind)
             if kind in _NOT_READABLE:
                 return ProbeFailure(f"{name} {_NOT_READABLE[kind]}")
             if kind in _PILLOW:

@@ -59,6 +59,7 @@ from seedance_desktop.ui.compose.slots import (
     references_in,
     save_pasted_image,
 )
+from seedance_desktop.ui.fit_dialog import FitAllButton, FitController
 from seedance_desktop.ui.icons import icon
 from seedance_desktop.ui.tasks import TaskRunner
 from seedance_desktop.ui.theme import theme
@@ -219,7 +220,9 @@ class ModeTab(QWidget):
         self.queue_button.setToolTip("Queue this shot (Ctrl+Enter)")
         self.queue_button.setDefault(True)
         self.queue_button.setEnabled(False)
+        self.fit_all_button = FitAllButton(model, self)
         footer.addWidget(self.estimate, 1)
+        footer.addWidget(self.fit_all_button)
         footer.addWidget(self.variations)
         footer.addWidget(self.queue_button)
         outer.addLayout(footer)
@@ -335,9 +338,12 @@ class ComposePanel(QWidget):
         self.tabs = QTabWidget()
         self.tabs.setObjectName("composeTabs")
         self.mode_tabs: dict[Mode, ModeTab] = {}
+        self.fitting = FitController(paths.fitted, tasks, self)
+        self.fitting.message.connect(self._say)
         for mode, model in self.models.items():
             tab = ModeTab(model, tasks, paths, self)
             self.mode_tabs[mode] = tab
+            self.fitting.attach(model, tab.groups.values(), tab.fit_all_button)
             self.tabs.addTab(tab, mode.label)
             tab.queueRequested.connect(lambda t=tab: self.queue(t))
             tab.prompt.undoExhausted.connect(lambda m=model: self.undo_load(m))

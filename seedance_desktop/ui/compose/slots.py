@@ -46,6 +46,7 @@ from seedance_desktop.media.names import display_name
 from seedance_desktop.media.references import is_remote
 from seedance_desktop.ui.compose.binding import bind
 from seedance_desktop.ui.compose.flow_layout import FlowLayout
+from seedance_desktop.ui.fit_dialog import fit_button, fittable_references
 from seedance_desktop.ui.icons import icon
 from seedance_desktop.ui.tasks import TaskRunner
 from seedance_desktop.ui.theme import colours
@@ -115,6 +116,7 @@ class Slot(QFrame):
     clicked = Signal()
     tokenClicked = Signal()
     locateRequested = Signal()
+    fitClicked = Signal()
 
     def __init__(
         self, number: int, kind: MediaKind, title: str, parent: QWidget, *, tokens: bool = True
@@ -178,6 +180,9 @@ class Slot(QFrame):
         for widget in (self.name, self.details, self.problems):
             layout.addWidget(widget)
         layout.addLayout(self.actions_row)
+        self.fit_button = fit_button(self)  # "Fit…" on the problem line (ui/fit_dialog.py)
+        self.fit_button.clicked.connect(self.fitClicked)
+        self.add_action(self.fit_button)
         self.show_empty()
 
     def mousePressEvent(self, event: QMouseEvent) -> None:  # Qt's name
@@ -285,6 +290,7 @@ class SlotGroup(QWidget):
     tokenRequested = Signal(str)
     message = Signal(str)
     foreignFiles = Signal(list)  # dropped here but of another kind: the panel routes them
+    fitRequested = Signal(str, str)  # field, reference
 
     def __init__(
         self,
@@ -323,6 +329,7 @@ class SlotGroup(QWidget):
         for slot in self.slots:
             self.flow.addWidget(slot)
             slot.cleared.connect(lambda s=slot: self.remove(s.number - 1))
+            slot.fitClicked.connect(lambda s=slot: self.fitRequested.emit(field, s.reference))
             slot.tokenClicked.connect(
                 lambda s=slot: self.tokenRequested.emit(token_text(kind, s.number))
             )
@@ -364,7 +371,9 @@ class SlotGroup(QWidget):
         self.model.clear_references(self.field)
 
     def set_problems(self, problems: dict[int, list[Problem]]) -> None:
+        fittable = fittable_references(self.model, self.field)
         for index, slot in enumerate(self.slots):
+            slot.fit_button.setVisible(slot.reference in fittable)
             found = problems.get(index, [])
             info = self.model.media.get(slot.reference or "")
             if isinstance(info, ProbeFailure):
