@@ -157,7 +157,7 @@ class QueueModel(QAbstractTableModel):
         if thumbnails is not None:
             thumbnails.loaded.connect(self._thumbnail_loaded)
         self._jobs: list[Job] = []  # newest first
-        self._index: dict[int, int] = {}  # job id -> row
+        self._rows_by_id: dict[int, int] | None = {}  # job id -> row; made when first needed
         self._progress: dict[int, JobProgress] = {}  # live, for jobs in the state it came in
         self._waits: dict[int, Wait] = {}  # queued jobs only
         self._thumbnails: dict[int, str | None] = {}  # job id -> its thumbnail, looked up once
@@ -186,7 +186,7 @@ class QueueModel(QAbstractTableModel):
         self.endResetModel()
 
     def upsert(self, job: Job) -> None:
-        row = self._index.get(job.id)
+        row = self._index().get(job.id)
         if row is None:
             self.beginInsertRows(_ROOT, 0, 0)
             self._jobs.insert(0, job)
@@ -202,7 +202,7 @@ class QueueModel(QAbstractTableModel):
         self._row_changed(row)
 
     def remove(self, job_id: int) -> None:
-        row = self._index.get(job_id)
+        row = self._index().get(job_id)
         if row is None:
             return
         self.beginRemoveRows(_ROOT, row, row)
@@ -213,7 +213,7 @@ class QueueModel(QAbstractTableModel):
         self.endRemoveRows()
 
     def progress(self, progress: JobProgress) -> None:
-        row = self._index.get(progress.job_id)
+        row = self._index().get(progress.job_id)
         if row is None:
             return
         self._progress[progress.job_id] = progress
@@ -240,7 +240,7 @@ class QueueModel(QAbstractTableModel):
     # Reading -----------------------------------------------------------------------------------
 
     def row_of(self, job_id: int) -> int | None:
-        return self._index.get(job_id)
+        return self._index().get(job_id)
 
     def row_at(self, row: int) -> QueueRow | None:
         if not 0 <= row < len(self._jobs):
@@ -337,16 +337,21 @@ class QueueModel(QAbstractTableModel):
 
     def _thumbnail_loaded(self, path: str) -> None:
         for job_id, wanted in self._thumbnails.items():
-            row = self._index.get(job_id)
+            row = self._index().get(job_id)
             if wanted == path and row is not None:
                 index = self.index(row, Column.SHOT)
                 self.dataChanged.emit(index, index, [Qt.ItemDataRole.DecorationRole])
 
     def _reindex(self) -> None:
-        self._index = {job.id: row for row, job in enumerate(self._jobs)}
+        self._rows_by_id = None  # made again on first use: not on the way to the first paint
+
+    def _index(self) -> dict[int, int]:
+        if self._rows_by_id is None:
+            self._rows_by_id = {job.id: row for row, job in enumerate(self._jobs)}
+        return self._rows_by_id
 
     def _row_changed(self, row: int) -> None:
         self.dataChanged.emit(self.index(row, 0), self.index(row, len(Column) - 1))
 
 
-_NEWEST_FIRST = attrgetter("created_at", "id")  # with reverse=True
+_NEWEST_FIRST = attrgetter("created_at")  # with reverse=True
