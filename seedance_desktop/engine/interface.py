@@ -30,6 +30,7 @@ from seedance_desktop.engine.library import (
     sidecar,
 )
 from seedance_desktop.engine.sequence_files import (
+    PREVIEW_OPTIONS,
     ExportOptions,
     ExportReport,
     Fit,
@@ -37,6 +38,7 @@ from seedance_desktop.engine.sequence_files import (
     export_sequence,
     export_sequence_timeline,
     follow_up_shot,
+    preview_key,
 )
 from seedance_desktop.engine.sequences import (
     FollowUpKind,
@@ -298,6 +300,25 @@ class EngineInterface:
         return await self._engine.run_blocking(
             export_sequence, sequence, target, options, progress, cancel
         )
+
+    async def sequence_preview(
+        self,
+        sequence_id: int,
+        *,
+        progress: Callable[[int, int], None] | None = None,
+        cancel: threading.Event | None = None,
+    ) -> Path:
+        """The whole sequence as one quick-to-make file the player plays through without a gap
+        between shots, its time the sequence's. Kept in the cache until the cut changes."""
+        sequence = self._engine.sequences.require(sequence_id)
+        target = self._engine.paths.cache / "sequence-previews" / f"{preview_key(sequence)}.mp4"
+        if target.exists():
+            return target
+        target.parent.mkdir(parents=True, exist_ok=True)
+        await self._engine.run_blocking(
+            export_sequence, sequence, target, PREVIEW_OPTIONS, progress, cancel
+        )
+        return target
 
     async def export_timeline(self, sequence_id: int, target: Path) -> list[Path]:
         """An .otio, .xml (FCP XML) or .edl timeline with copies of the shots beside it."""

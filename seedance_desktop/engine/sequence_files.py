@@ -3,6 +3,7 @@ Continue or Extend starts from. Blocking: for a worker thread."""
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -35,6 +36,15 @@ __all__ = [
 ]
 
 EXTEND_PROMPT = "[Video1] continues: "
+# Playing a sequence plays one file made from it: shots follow each other with no gap (switching
+# files in a media player always shows one), and the player's time is the sequence's timecode.
+PREVIEW_OPTIONS = ExportOptions(crf=30)
+
+
+def preview_key(sequence: Sequence) -> str:
+    """Changes whenever what the preview shows would: takes, files, trims, order."""
+    parts = [f"{s.job_id}:{s.path}:{s.in_s}:{s.end_s}:{s.missing}" for s in sequence.shots]
+    return f"{sequence.id}-" + hashlib.sha256("|".join(parts).encode()).hexdigest()[:16]
 
 
 def _path_of(shot: SequenceShot) -> Path:

@@ -32,7 +32,8 @@ from seedance_desktop.engine.interface import (
     TemplateError,
 )
 from seedance_desktop.ui.bridge import EngineBridge
-from seedance_desktop.ui.library_model import LibraryModel
+from seedance_desktop.ui.library_model import JobIdRole, LibraryModel
+from seedance_desktop.ui.sequence_strip import ResultDragSource
 from seedance_desktop.ui.tasks import TaskRunner
 
 _DAYS = {"Any date": None, "Today": 1, "This week": 7, "This month": 31}
@@ -73,6 +74,7 @@ class LibraryView(QWidget):
         self.grid.setUniformItemSizes(True)
         self.grid.setWordWrap(True)
         self.grid.setAccessibleName("Library")
+        ResultDragSource(self.grid, JobIdRole)  # results drag onto the sequence strip
         self.details = QLabel("")
         self.details.setWordWrap(True)
         self.details.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)

@@ -77,6 +77,7 @@ class MainWindow(QMainWindow):
         from seedance_desktop.ui.library_view import LibraryView
         from seedance_desktop.ui.player import PlayerWidget
         from seedance_desktop.ui.queue_panel import QueuePanel
+        from seedance_desktop.ui.sequence_strip import SequenceStrip
 
         self.compose: ComposePanel = ComposePanel(self.paths, self.tasks, self)
         self.player: PlayerWidget = PlayerWidget(self)
@@ -84,18 +85,22 @@ class MainWindow(QMainWindow):
         self.queue: QueuePanel = QueuePanel(self.bridge, self.tasks, self)
         self.centre = QSplitter(Qt.Orientation.Vertical, self)
         self.centre.setObjectName("centreSplitter")
+        self.strip: SequenceStrip = SequenceStrip(self.bridge, self.tasks, self.player, self)
         self.centre.addWidget(self.player)
+        self.centre.addWidget(self.strip)
         self.centre.addWidget(self.library)
         self._placeholder.setParent(None)
         for panel in (self.compose, self.centre, self.queue):
             self.splitter.addWidget(panel)
         self.splitter.setSizes([460, 620, 360])
-        self.centre.setSizes([420, 380])
+        self.centre.setSizes([380, 150, 300])
         self.compose.queued.connect(self._on_queued)
         self.queue.openResult.connect(self.show_result)
         self.library.selected.connect(self._play_entry)
         self.library.reuseRequested.connect(self.compose.load_shot)
         self.library.continueRequested.connect(self.compose.load_shot)
+        self.strip.composeRequested.connect(self.compose.load_shot)
+        self.strip.message.connect(lambda text: self.statusBar().showMessage(text, 8000))
         self._build_panel_actions()
         self._restore_layout()
         if self.runtime is not None:
@@ -124,6 +129,7 @@ class MainWindow(QMainWindow):
         self.compose.attach(engine)
         self.library.attach(engine)
         self.queue.attach(engine)
+        self.strip.attach(engine)
 
     async def detach(self) -> None:
         await self.tasks.cancel_all()
