@@ -25,6 +25,7 @@ BENCHMARKS = (
     "bench_transfers",
     "bench_library_scale",
     "bench_memory",
+    "bench_sequence_export",
 )
 
 

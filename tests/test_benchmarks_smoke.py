@@ -19,6 +19,7 @@ MODULES = (
     "bench_transfers",
     "bench_library_scale",
     "bench_memory",
+    "bench_sequence_export",
     "run_all",
 )
 SHAPE = {"name", "value", "unit", "baseline", "ratio", "bar", "met"}
