@@ -16,7 +16,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any, Protocol
 
-from PySide6.QtCore import QMimeData, QObject, QPoint, QSize, Qt, Signal
+from PySide6.QtCore import QMimeData, QObject, QPoint, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QAction,
     QDrag,
@@ -114,6 +114,26 @@ class ResultDragSource(QObject):
                     drag.exec(Qt.DropAction.CopyAction)
                     return True
         return False
+
+
+def _seek_when_loaded(media: Any, ms: int) -> None:
+    """Seek and play once the new file is loaded (a seek before that is dropped)."""
+    loaded = type(media.mediaStatus()).LoadedMedia
+
+    def go() -> None:
+        media.play()  # playing first: a paused player may drop the seek's picture
+        QTimer.singleShot(50, lambda: media.setPosition(ms))
+
+    if media.mediaStatus() == loaded:
+        go()
+        return
+
+    def on_status(status: Any) -> None:
+        if status == loaded:
+            media.mediaStatusChanged.disconnect(on_status)
+            go()
+
+    media.mediaStatusChanged.connect(on_status)
 
 
 def timecode(seconds: float, fps: int = 24) -> str:
@@ -538,8 +558,7 @@ class SequenceStrip(QWidget):
             self.player.load(path)
             media = getattr(self.player, "player", None)  # the player's QMediaPlayer, when up
             if media is not None:
-                media.setPosition(round(start_s * 1000))
-                media.play()
+                _seek_when_loaded(media, round(start_s * 1000))
             self.message.emit(f"Playing “{sequence.name}” from {timecode(start_s)}.")
 
         self.tasks.run(play(), "Preparing the sequence for playback")
