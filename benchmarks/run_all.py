@@ -28,6 +28,7 @@ BENCHMARKS = (
     "bench_memory",
     "bench_queue_scale",
     "bench_fit",
+    "bench_sequence_export",
 )
 
 

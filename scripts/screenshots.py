@@ -232,6 +232,23 @@ async def shot_fit(studio: Studio) -> None:
     model.undo_load()  # the sample shot as it was
 
 
+async def shot_sequence(studio: Studio) -> None:
+    """The scene strip under the player: finished shots joined, one trimmed, played at a cut."""
+    from seedance_desktop.engine.interface import LibraryFilter
+
+    interface, window = studio.runtime.interface, studio.window
+    results = [e.job_id for e in interface.library_page(LibraryFilter(limit=3))][::-1]
+    if not results:
+        return
+    scene = interface.create_sequence("Fox at dawn", results)
+    interface.trim_shot(scene.shots[0].id, 0.5, 3.5)
+    window.strip.select(scene.id)
+    window.strip.shots.setCurrentRow(min(1, len(results) - 1))
+    window.strip.play_from(scene.starts_s()[min(1, len(results) - 1)] - 0.5)
+    await studio.settle(4.0)
+    studio.save(window, "sequence")
+
+
 ShotFunction = Callable[[Studio], Awaitable[None]]
 SHOTS: list[tuple[str, ShotFunction]] = [
     ("main-window", shot_main_window),
@@ -243,6 +260,7 @@ SHOTS: list[tuple[str, ShotFunction]] = [
     ("compare", shot_compare),
     ("player-fullscreen", shot_player_fullscreen),
     ("fit", shot_fit),
+    ("sequence", shot_sequence),
 ]
 
 

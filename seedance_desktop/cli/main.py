@@ -43,12 +43,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     generate.add_argument("--json", action="store_true", help="print one JSON object")
 
-    from seedance_desktop.cli import batch, library, queue
+    from seedance_desktop.cli import batch, library, queue, sequence
     from seedance_desktop.simulator import cli as simulator_cli
 
     queue.add_arguments(commands.add_parser("queue", help="the persisted job queue"))
     library.add_arguments(commands.add_parser("library", help="past results"))
     batch.add_arguments(commands.add_parser("batch", help="queue one shot per line of a file"))
+    sequence.add_arguments(commands.add_parser("sequence", help="shots joined into a scene"))
     simulator_cli.add_arguments(
         commands.add_parser("simulator", help="run the bundled fal-compatible simulator server")
     )
@@ -95,7 +96,7 @@ def add_fit_argument(parser: argparse.ArgumentParser) -> None:
     )
 
 
-COMMANDS = ("generate", "queue", "library", "batch", "simulator")
+COMMANDS = ("generate", "queue", "library", "batch", "sequence", "simulator")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -135,9 +136,9 @@ def _run_command(argv: Sequence[str] | None) -> int:
         from seedance_desktop.simulator import cli as simulator_cli
 
         return simulator_cli.run_from_args(args)
-    from seedance_desktop.cli import batch, library, queue
+    from seedance_desktop.cli import batch, library, queue, sequence
 
-    commands = {"queue": queue, "library": library, "batch": batch}
+    commands = {"queue": queue, "library": library, "batch": batch, "sequence": sequence}
     return commands[args.command].run_from_args(args)
 
 

@@ -22,7 +22,7 @@ from pathlib import Path
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 _V1 = """
 CREATE TABLE jobs (
@@ -187,8 +187,49 @@ CREATE INDEX library_by_duration ON library (duration_s);
 CREATE INDEX library_by_cost ON library (cost);
 """
 
+# Sequences: named, ordered strips of shots. Each shot uses one take (a library result) among its
+# alternates, trimmed with in/out points in seconds (out NULL: to the end). A follow-up is a
+# Continue or Extend made from a shot: the result whose reference (the shot's last frame, or
+# the shot itself) has that content hash lands right after it. Results are referenced by job id
+# with no foreign key: a deleted result stays in its sequence and is reported, never dropped.
+_V5 = """
+CREATE TABLE sequences (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE COLLATE NOCASE,
+    created_at REAL NOT NULL,
+    updated_at REAL NOT NULL
+);
+
+CREATE TABLE sequence_shots (
+    id INTEGER PRIMARY KEY,
+    sequence_id INTEGER NOT NULL REFERENCES sequences (id) ON DELETE CASCADE,
+    position INTEGER NOT NULL,
+    job_id INTEGER NOT NULL,
+    in_s REAL NOT NULL DEFAULT 0,
+    out_s REAL
+);
+CREATE INDEX sequence_shots_by_sequence ON sequence_shots (sequence_id, position);
+
+CREATE TABLE sequence_takes (
+    shot_id INTEGER NOT NULL REFERENCES sequence_shots (id) ON DELETE CASCADE,
+    job_id INTEGER NOT NULL,
+    added_at REAL NOT NULL,
+    PRIMARY KEY (shot_id, job_id)
+);
+
+CREATE TABLE sequence_follow_ups (
+    id INTEGER PRIMARY KEY,
+    sequence_id INTEGER NOT NULL REFERENCES sequences (id) ON DELETE CASCADE,
+    after_shot_id INTEGER,
+    sha256 TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    placed_shot_id INTEGER,
+    created_at REAL NOT NULL
+);
+"""
+
 # Migration n takes the schema from version n - 1 to n. Append, never edit a released one.
-MIGRATIONS: dict[int, str] = {1: _V1, 2: _V2, 3: _V3, 4: _V4}
+MIGRATIONS: dict[int, str] = {1: _V1, 2: _V2, 3: _V3, 4: _V4, 5: _V5}
 
 
 class DatabaseError(Exception):

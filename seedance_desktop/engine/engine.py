@@ -57,6 +57,7 @@ from seedance_desktop.engine.references import (
     UploadCache,
     copy_into_store,
 )
+from seedance_desktop.engine.sequences import Sequences, place_results_as_they_land
 from seedance_desktop.engine.settings import EngineSettings, SettingsStore
 from seedance_desktop.engine.spend import (
     BudgetExceeded,
@@ -139,6 +140,7 @@ class Engine:
         self.settings = settings or EngineSettings.load(self.settings_store)
         self.jobs = JobRepository(db, clock, backend=SIMULATOR if simulated else FAL)
         self.library = Library(db, clock)
+        self.sequences = Sequences(db, self.library, clock)
         self.blobs = BlobIndex(db, clock)
         self.uploads = UploadCache(db, clock=clock)
         self.requeue_delay_s = requeue_delay_s
@@ -157,6 +159,7 @@ class Engine:
         self._download_slots = asyncio.Semaphore(self.settings.max_downloads)
         self._upload_locks: dict[str, asyncio.Lock] = {}
         self.connectivity: Connectivity | None = None
+        self._stop_placing: Callable[[], None] | None = None
 
     # Life cycle --------------------------------------------------------------------------------
 
@@ -182,11 +185,15 @@ class Engine:
                 JobState.UNKNOWN_SUBMISSION,
                 detail="the app stopped while submitting; fal may or may not have the request",
             )
+        self._stop_placing = place_results_as_they_land(self.sequences, self.events)
         if schedule:
             self._scheduler = asyncio.get_running_loop().create_task(self._schedule_forever())
 
     async def close(self) -> None:
         """Stop working; every job stays persisted where it is and resumes on the next start."""
+        if self._stop_placing is not None:
+            self._stop_placing()
+            self._stop_placing = None
         tasks = [t for t in (self._scheduler, *self._tasks.values()) if t is not None]
         for task in tasks:
             task.cancel()

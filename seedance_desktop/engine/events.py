@@ -79,6 +79,13 @@ class LibraryChanged:
     job_id: int | None = None
 
 
+@dataclass(frozen=True)
+class SequencesChanged:
+    """A sequence was made, renamed, deleted, or its shots changed (None: several)."""
+
+    sequence_id: int | None = None
+
+
 Event = (
     JobAdded
     | JobChanged
@@ -88,6 +95,7 @@ Event = (
     | QueueChanged
     | SpendChanged
     | LibraryChanged
+    | SequencesChanged
 )
 Subscriber = Callable[[Event], None]
 

@@ -8,7 +8,8 @@ an event on `events` — a star or a delete included — so no widget reloads by
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+import threading
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -16,7 +17,7 @@ from seedance_desktop.domain.plan import Plan
 from seedance_desktop.domain.shot import Shot
 from seedance_desktop.engine.actions import JobAction, Resolution
 from seedance_desktop.engine.engine import ActionRefused, Engine, InvalidShot
-from seedance_desktop.engine.events import EventBus, LibraryChanged
+from seedance_desktop.engine.events import EventBus, LibraryChanged, SequencesChanged
 from seedance_desktop.engine.jobs import HistoryEntry, Job, LogLine
 from seedance_desktop.engine.library import (
     ExportItem,
@@ -31,6 +32,23 @@ from seedance_desktop.engine.library import (
     move_to_trash,
     sidecar,
 )
+from seedance_desktop.engine.sequence_files import (
+    PREVIEW_OPTIONS,
+    ExportOptions,
+    ExportReport,
+    Fit,
+    SequenceExportError,
+    export_sequence,
+    export_sequence_timeline,
+    follow_up_shot,
+    preview_key,
+)
+from seedance_desktop.engine.sequences import (
+    FollowUpKind,
+    SequenceError,
+    SequenceShot,
+)
+from seedance_desktop.engine.sequences import Sequence as ShotSequence
 from seedance_desktop.engine.settings import AppPreferences, EngineSettings
 from seedance_desktop.engine.spend import BudgetExceeded, SpendTotals, spend_line
 from seedance_desktop.engine.waits import Wait
@@ -42,6 +60,10 @@ __all__ = [
     "BudgetExceeded",
     "EngineInterface",
     "EngineSettings",
+    "ExportOptions",
+    "ExportReport",
+    "Fit",
+    "FollowUpKind",
     "HistoryEntry",
     "InvalidShot",
     "Job",
@@ -50,6 +72,10 @@ __all__ = [
     "LibraryFilter",
     "LibrarySort",
     "LogLine",
+    "SequenceError",
+    "SequenceExportError",
+    "SequenceShot",
+    "ShotSequence",
     "SpendTotals",
     "TemplateError",
     "Wait",
@@ -220,6 +246,110 @@ class EngineInterface:
     def filmstrip_path(self, entry: LibraryEntry) -> Path | None:
         """Where the hover-scrub filmstrip of a result is kept (it may not exist yet)."""
         return filmstrip_path(entry)
+
+    # Sequences ---------------------------------------------------------------------------------
+    # Every change is announced with SequencesChanged; SequenceError carries the person's message.
+
+    def sequences(self) -> list[ShotSequence]:
+        return self._engine.sequences.all()
+
+    def sequence(self, sequence_id: int) -> ShotSequence | None:
+        return self._engine.sequences.get(sequence_id)
+
+    def create_sequence(self, name: str, job_ids: Sequence[int] = ()) -> ShotSequence:
+        made = self._engine.sequences.create(name, list(job_ids))
+        self.events.emit(SequencesChanged(made.id))
+        return made
+
+    def rename_sequence(self, sequence_id: int, name: str) -> ShotSequence:
+        renamed = self._engine.sequences.rename(sequence_id, name)
+        self.events.emit(SequencesChanged(sequence_id))
+        return renamed
+
+    def delete_sequence(self, sequence_id: int) -> None:
+        self._engine.sequences.delete(sequence_id)
+        self.events.emit(SequencesChanged(sequence_id))
+
+    def add_to_sequence(
+        self, sequence_id: int, job_id: int, index: int | None = None
+    ) -> SequenceShot:
+        shot = self._engine.sequences.add_shot(sequence_id, job_id, index)
+        self.events.emit(SequencesChanged(sequence_id))
+        return shot
+
+    def move_shot(self, shot_id: int, index: int) -> ShotSequence:
+        return self._changed(self._engine.sequences.move_shot(shot_id, index))
+
+    def remove_shot(self, shot_id: int) -> ShotSequence:
+        return self._changed(self._engine.sequences.remove_shot(shot_id))
+
+    def trim_shot(self, shot_id: int, in_s: float, out_s: float | None) -> SequenceShot:
+        shot = self._engine.sequences.trim(shot_id, in_s, out_s)
+        self.events.emit(SequencesChanged(self._engine.sequences.sequence_of(shot_id).id))
+        return shot
+
+    def use_take(self, shot_id: int, job_id: int) -> SequenceShot:
+        """Switch a shot to another of its alternates (the others stay)."""
+        shot = self._engine.sequences.use_take(shot_id, job_id)
+        self.events.emit(SequencesChanged(self._engine.sequences.sequence_of(shot_id).id))
+        return shot
+
+    async def follow_up(self, shot_id: int, kind: FollowUpKind) -> Shot:
+        """The shot to compose next from a sequence's shot: Continue (image to video from its
+        last frame) or Extend (reference to video with it as [Video1]). Whatever is made from
+        it lands in the sequence right after `shot_id`."""
+        sequences = self._engine.sequences
+        shot = sequences.sequence_of(shot_id).shot(shot_id)
+        assert shot is not None
+        frames = self._engine.paths.data / "frames"
+        made, sha256 = await self._engine.run_blocking(follow_up_shot, shot, kind, frames)
+        sequences.expect_follow_up(shot_id, kind, sha256)
+        return made
+
+    async def export_sequence(
+        self,
+        sequence_id: int,
+        target: Path,
+        options: ExportOptions | None = None,
+        *,
+        progress: Callable[[int, int], None] | None = None,
+        cancel: threading.Event | None = None,
+    ) -> ExportReport:
+        """The sequence as one MP4, made in a worker thread (SequenceExportError, or
+        ExportCancelled when `cancel` is set; nothing is left behind either way). `progress`
+        is called from that thread."""
+        sequence = self._engine.sequences.require(sequence_id)
+        return await self._engine.run_blocking(
+            export_sequence, sequence, target, options, progress, cancel
+        )
+
+    async def sequence_preview(
+        self,
+        sequence_id: int,
+        *,
+        progress: Callable[[int, int], None] | None = None,
+        cancel: threading.Event | None = None,
+    ) -> Path:
+        """The whole sequence as one quick-to-make file the player plays through without a gap
+        between shots, its time the sequence's. Kept in the cache until the cut changes."""
+        sequence = self._engine.sequences.require(sequence_id)
+        target = self._engine.paths.cache / "sequence-previews" / f"{preview_key(sequence)}.mp4"
+        if target.exists():
+            return target
+        target.parent.mkdir(parents=True, exist_ok=True)
+        await self._engine.run_blocking(
+            export_sequence, sequence, target, PREVIEW_OPTIONS, progress, cancel
+        )
+        return target
+
+    async def export_timeline(self, sequence_id: int, target: Path) -> list[Path]:
+        """An .otio, .xml (FCP XML) or .edl timeline with copies of the shots beside it."""
+        sequence = self._engine.sequences.require(sequence_id)
+        return await self._engine.run_blocking(export_sequence_timeline, sequence, target)
+
+    def _changed(self, sequence: ShotSequence) -> ShotSequence:
+        self.events.emit(SequencesChanged(sequence.id))
+        return sequence
 
     def _require_entry(self, job_id: int) -> LibraryEntry:
         entry = self.library_entry(job_id)

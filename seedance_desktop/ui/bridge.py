@@ -18,6 +18,7 @@ from seedance_desktop.engine.events import (
     JobRemoved,
     LibraryChanged,
     QueueChanged,
+    SequencesChanged,
     SpendChanged,
 )
 
@@ -31,6 +32,7 @@ class EngineBridge(QObject):
     queueChanged = Signal(bool)
     spendChanged = Signal(object)  # SpendTotals
     libraryChanged = Signal(object)  # job id or None
+    sequencesChanged = Signal(object)  # sequence id or None
 
     def __init__(self, events: EventBus, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -56,3 +58,5 @@ class EngineBridge(QObject):
             self.spendChanged.emit(event.totals)
         elif isinstance(event, LibraryChanged):
             self.libraryChanged.emit(event.job_id)
+        elif isinstance(event, SequencesChanged):
+            self.sequencesChanged.emit(event.sequence_id)

@@ -20,12 +20,12 @@ from PySide6.QtCore import (
     QPersistentModelIndex,
     QSize,
     Qt,
-    QUrl,
     Signal,
 )
 from PySide6.QtGui import QColor, QIcon, QImage, QImageReader, QPixmap
 
 from seedance_desktop.engine.interface import LibraryEntry, LibraryFilter
+from seedance_desktop.ui.result_drag import RESULT_MIME, result_mime
 from seedance_desktop.ui.tasks import TaskRunner
 
 FIRST_PAGE = 48  # a screenful or two: what the first paint needs
@@ -181,16 +181,14 @@ class LibraryModel(QAbstractListModel):
         return base | Qt.ItemFlag.ItemIsDragEnabled if index.isValid() else base
 
     def mimeTypes(self) -> list[str]:
-        return ["text/uri-list"]
+        return ["text/uri-list", RESULT_MIME]
 
     def mimeData(self, indexes: Sequence[QModelIndex]) -> QMimeData:
-        """Results dragged out of the app: their video files, as file managers and editors
-        take them (a stack gives its first variation)."""
-        data = QMimeData()
+        """Results dragged: their video files, as file managers and editors take them, and
+        their ids for the sequence strip (a stack gives its first variation)."""
         rows = sorted({index.row() for index in indexes})
         entries = [e for e in (self.entry(row) for row in rows) if e is not None]
-        data.setUrls([QUrl.fromLocalFile(str(entry.path)) for entry in entries])
-        return data
+        return result_mime([e.job_id for e in entries], [str(e.path) for e in entries])
 
     def supportedDragActions(self) -> Qt.DropAction:
         return Qt.DropAction.CopyAction

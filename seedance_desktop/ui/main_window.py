@@ -47,6 +47,7 @@ PANEL_SHORTCUTS = (  # View menu: each panel can be hidden and shown again
     ("compose", "Compose panel", "Ctrl+Shift+C"),
     ("player", "Player", "Ctrl+Shift+P"),
     ("library", "Library", "Ctrl+Shift+L"),
+    ("sequence", "Sequence strip", "Ctrl+Shift+S"),
     ("queue", "Queue panel", "Ctrl+Shift+Q"),
 )
 
@@ -107,6 +108,7 @@ class MainWindow(QMainWindow):
         from seedance_desktop.ui.library_view import LibraryView
         from seedance_desktop.ui.player import PlayerWidget
         from seedance_desktop.ui.queue_panel import QueuePanel
+        from seedance_desktop.ui.sequence_strip import SequenceStrip
 
         self.compose: ComposePanel = ComposePanel(self.paths, self.tasks, self)
         self.player: PlayerWidget = PlayerWidget(self)
@@ -115,7 +117,9 @@ class MainWindow(QMainWindow):
         self.centre = QSplitter(Qt.Orientation.Vertical, self)
         self.centre.setObjectName("centreSplitter")
         self.centre.setChildrenCollapsible(False)
+        self.strip: SequenceStrip = SequenceStrip(self.bridge, self.tasks, self.player, self)
         self.centre.addWidget(self.player)
+        self.centre.addWidget(self.strip)
         self.centre.addWidget(self.library)
         self._placeholder.setParent(None)
         for panel in (self.compose, self.centre, self.queue):
@@ -127,6 +131,8 @@ class MainWindow(QMainWindow):
         self.library.selected.connect(self._play_entry)
         self.library.reuseRequested.connect(self.compose.load_shot)
         self.library.continueRequested.connect(self.compose.load_shot)
+        self.strip.composeRequested.connect(self.compose.load_shot)
+        self.strip.message.connect(lambda text: self.statusBar().showMessage(text, 8000))
         self._build_panel_actions()
         self._build_judging()
         self._restore_layout()
@@ -159,6 +165,7 @@ class MainWindow(QMainWindow):
         self.queue.attach(engine)
         self.bridge.spendChanged.connect(self._show_spend)
         self._show_spend(engine.spend())
+        self.strip.attach(engine)
 
     async def detach(self) -> None:
         await self.tasks.cancel_all()
@@ -317,6 +324,7 @@ class MainWindow(QMainWindow):
             "compose": self.compose,
             "player": self.player,
             "library": self.library,
+            "sequence": self.strip,
             "queue": self.queue,
         }[name]
 
@@ -330,7 +338,8 @@ class MainWindow(QMainWindow):
             return
         action.setChecked(visible)
         self.panel(name).setVisible(visible)
-        self.centre.setVisible(not (self.player.isHidden() and self.library.isHidden()))
+        centre = (self.player, self.strip, self.library)
+        self.centre.setVisible(not all(widget.isHidden() for widget in centre))
         if visible and self._a_shown_panel_is_shut():
             self._default_sizes()
 
@@ -354,7 +363,10 @@ class MainWindow(QMainWindow):
         queue = max(340, round(width * 0.22))  # the queue's columns readable at 1366
         self.splitter.setSizes([compose, width - compose - queue, queue])
         height = max(self.height(), 600)
-        self.centre.setSizes([round(height * 0.55), round(height * 0.45)])
+        strip = self.strip.sizeHint().height()
+        self.centre.setSizes(
+            [round((height - strip) * 0.55), strip, round((height - strip) * 0.45)]
+        )
 
     # Menus -------------------------------------------------------------------------------------
 

@@ -36,7 +36,8 @@ from seedance_desktop.engine.interface import (
 from seedance_desktop.engine.states import JobState
 from seedance_desktop.ui.bridge import EngineBridge
 from seedance_desktop.ui.progress_delegate import ProgressDelegate
-from seedance_desktop.ui.queue_model import Column, QueueModel
+from seedance_desktop.ui.queue_model import JOB_ID_ROLE, Column, QueueModel
+from seedance_desktop.ui.result_drag import ResultDragSource
 from seedance_desktop.ui.tasks import TaskRunner
 from seedance_desktop.ui.thumbnails import ThumbnailLoader
 
@@ -104,6 +105,7 @@ class QueuePanel(QWidget):
         self.table = QTableView()
         self.table.setModel(self.model)
         self.table.setAccessibleName("Jobs")
+        ResultDragSource(self.table, JOB_ID_ROLE)  # finished jobs drag onto the sequence strip
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
