@@ -77,7 +77,8 @@ _OLD_QUICKTIME = {b"moov", b"mdat", b"wide", b"free", b"skip", b"pnot"}
 _AUDIO_DEMUXERS = {"mp3": "mp3", "wav": "wav", "ogg": "ogg", "flac": "flac", "aac": "aac"}
 _AV_ERRORS = (av.error.FFmpegError, OSError, ValueError, ZeroDivisionError, IndexError)
 
-av.logging.set_level(av.logging.PANIC)  # FFmpeg's own console noise; errors come as exceptions
+av.logging.set_level(None)  # FFmpeg logs ignored, not routed through Python: a codec thread logging
+# through the GIL can deadlock a decode (PyAV issue 751); errors still come as exceptions
 
 
 def probe(path: str | os.PathLike[str] | bytes) -> ProbeResult:

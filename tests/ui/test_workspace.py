@@ -65,6 +65,8 @@ def test_hidden_panels_come_back_from_the_view_menu(qtbot, app_paths: AppPaths) 
     assert window.queue.isHidden() and not queue.isChecked()
     view["Player"].trigger()
     view["Library"].trigger()
+    assert not window.centre.isHidden()  # the sequence strip is still there
+    view["Sequence strip"].trigger()
     assert window.centre.isHidden()  # nothing left in the middle: no empty column
     view["Compose panel"].trigger()  # the last one shown stays
     assert window.compose.isVisible() and view["Compose panel"].isChecked()
@@ -75,7 +77,8 @@ def test_hidden_panels_come_back_from_the_view_menu(qtbot, app_paths: AppPaths) 
     again_view["Queue panel"].trigger()  # ... and come back from the View menu
     assert again.queue.isVisible() and again.splitter.sizes()[2] > 0
     again_view["Reset layout"].trigger()
-    assert all(again.panel(n).isVisible() for n in ("compose", "player", "library", "queue"))
+    panels = ("compose", "player", "library", "sequence", "queue")
+    assert all(again.panel(n).isVisible() for n in panels)
     assert all(size > 0 for size in again.splitter.sizes() + again.centre.sizes())
 
 
