@@ -301,7 +301,9 @@ class FitDialog(QDialog):
         self._frames: list[tuple[float, QImage]] = []
         self._update_result()
         if self.info.kind is MediaKind.VIDEO:
-            tasks.run(self._load_frames(), f"Reading frames of {self.name}")
+            frames = tasks.run(self._load_frames(), f"Reading frames of {self.name}")
+            # Closed before the frames came: nothing may reach the deleted strip.
+            self.finished.connect(lambda _result: frames.cancel())
 
     # Choices -----------------------------------------------------------------------------------
 

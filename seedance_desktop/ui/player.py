@@ -463,6 +463,11 @@ class PlayerWidget(QWidget):
         else:
             self.fetcher.request(self._path, self.frame)
 
+    def seek_seconds(self, seconds: float) -> None:
+        """Show the frame on screen `seconds` into the file."""
+        if self.timing is not None:
+            self.seek_frame(self.timing.frame_at_ms(seconds * 1000))
+
     def step(self, frames: int) -> None:
         self.pause()
         self.seek_frame(self.frame + frames)

@@ -16,7 +16,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any, Protocol
 
-from PySide6.QtCore import QPoint, QSize, Qt, QTimer, Signal
+from PySide6.QtCore import QPoint, QSize, Qt, Signal
 from PySide6.QtGui import (
     QAction,
     QDropEvent,
@@ -62,29 +62,13 @@ SHOT_ROLE = Qt.ItemDataRole.UserRole + 1
 
 
 class SequencePlayer(Protocol):
-    """What the strip needs of the player."""
+    """What the strip needs of the player (ui/player.PlayerWidget)."""
 
     def load(self, path: Path, poster: Path | None = None) -> None: ...
 
+    def seek_seconds(self, seconds: float) -> None: ...
 
-def _seek_when_loaded(media: Any, ms: int) -> None:
-    """Seek and play once the new file is loaded (a seek before that is dropped)."""
-    loaded = type(media.mediaStatus()).LoadedMedia
-
-    def go() -> None:
-        media.play()  # playing first: a paused player may drop the seek's picture
-        QTimer.singleShot(50, lambda: media.setPosition(ms))
-
-    if media.mediaStatus() == loaded:
-        go()
-        return
-
-    def on_status(status: Any) -> None:
-        if status == loaded:
-            media.mediaStatusChanged.disconnect(on_status)
-            go()
-
-    media.mediaStatusChanged.connect(on_status)
+    def play(self) -> None: ...
 
 
 def timecode(seconds: float, fps: int = 24) -> str:
@@ -507,9 +491,8 @@ class SequenceStrip(QWidget):
             if self.player is None:
                 return
             self.player.load(path)
-            media = getattr(self.player, "player", None)  # the player's QMediaPlayer, when up
-            if media is not None:
-                _seek_when_loaded(media, round(start_s * 1000))
+            self.player.seek_seconds(start_s)
+            self.player.play()
             self.message.emit(f"Playing “{sequence.name}” from {timecode(start_s)}.")
 
         self.tasks.run(play(), "Preparing the sequence for playback")

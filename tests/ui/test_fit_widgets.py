@@ -125,3 +125,21 @@ async def test_fit_on_a_tile_needs_no_dialog_when_there_is_nothing_to_choose(
     assert "→ 1280×720, 0–6 s" in record.summary
     model.set_prompt("[Image1] moves like [Video1]")
     await eventually(lambda: model.ready)
+
+
+async def test_closing_the_dialog_before_its_frames_come_is_quiet(
+    qtbot, app_paths: AppPaths, tmp_path: Path
+) -> None:
+    panel, tab = reference_tab(qtbot, app_paths)
+    failures: list[tuple[str, str]] = []
+    panel.tasks.failed.connect(lambda what, message: failures.append((what, message)))
+    clip = make_video(tmp_path / "long.mp4", 1920, 1080, seconds=20, fps=4)
+    drop_files(tab.videos, [clip])
+    await eventually(lambda: tab.videos.slots[0].fit_button.isVisible())
+    tab.videos.slots[0].fit_button.click()
+    dialog = panel.fitting.dialog
+    assert isinstance(dialog, FitDialog)
+    dialog.reject()  # at once: the frames are still being read
+    dialog.deleteLater()
+    await eventually(lambda: panel.tasks.pending == 0, timeout=20)
+    assert failures == []  # no "Internal C++ object already deleted"

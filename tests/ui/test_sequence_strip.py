@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from engine_fixtures import eventually, quick_shot
 from PySide6.QtCore import QPointF, Qt
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
@@ -13,19 +11,10 @@ from seedance_desktop.domain.endpoints import Mode
 from seedance_desktop.engine.interface import EngineInterface, FollowUpKind
 from seedance_desktop.engine.states import JobState
 from seedance_desktop.ui.bridge import EngineBridge
+from seedance_desktop.ui.player import PlayerWidget
 from seedance_desktop.ui.result_drag import result_mime
 from seedance_desktop.ui.sequence_strip import SequenceStrip
 from seedance_desktop.ui.tasks import TaskRunner
-
-
-class FakeFreePlayer:
-    """Stands in for nothing of ours: records what the strip asks a player to load."""
-
-    def __init__(self) -> None:
-        self.loaded: list[Path] = []
-
-    def load(self, path: Path, poster: Path | None = None) -> None:
-        self.loaded.append(path)
 
 
 def drop_results(strip: SequenceStrip, job_ids: list[int]) -> None:
@@ -47,7 +36,8 @@ async def made(ui_engine, prompt: str) -> int:
 
 async def test_results_dropped_on_the_strip_become_shots(qtbot, ui_engine, tmp_path) -> None:
     a, b = await made(ui_engine, "A bell rings"), await made(ui_engine, "Birds take off")
-    player = FakeFreePlayer()
+    player = PlayerWidget()
+    qtbot.addWidget(player)
     strip = SequenceStrip(EngineBridge(ui_engine.engine.events), TaskRunner(), player)
     qtbot.addWidget(strip)
     strip.resize(900, 170)
@@ -77,9 +67,11 @@ async def test_results_dropped_on_the_strip_become_shots(qtbot, ui_engine, tmp_p
     await eventually(lambda: len(composed) == 1)
     assert composed[0].mode is Mode.IMAGE_TO_VIDEO
 
-    strip.play_from(4.0)
-    await eventually(lambda: len(player.loaded) == 1, timeout=60)
-    assert player.loaded[0].exists()
+    strip.play_from(4.0)  # the whole scene, from 4 s into its timeline
+    await eventually(lambda: player.source() is not None, timeout=60)
+    assert player.source().exists() and player.timing is not None
+    assert player.frame == player.timing.frame_at_ms(4000) and player.playing
+    player.pause()
 
     strip.export_to(tmp_path / "scene.mp4")
     await eventually(lambda: (tmp_path / "scene.mp4").exists(), timeout=60)
