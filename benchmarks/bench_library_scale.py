@@ -79,29 +79,10 @@ async def search(view: object, text: str) -> float:
 
 
 async def scroll(view: object, frames: int) -> dict[str, float]:
-    from heartbeat import Heartbeat
-    from PySide6.QtCore import QTimer
+    from heartbeat import scroll_pages
 
-    bar = view.grid.verticalScrollBar()  # type: ignore[attr-defined]
-    beat = Heartbeat(interval_ms=5)
-    done = asyncio.get_running_loop().create_future()
-    count = [0]
-
-    def step() -> None:
-        bar.setValue(bar.value() + bar.pageStep())
-        count[0] += 1
-        if count[0] >= frames and not done.done():
-            done.set_result(None)
-
-    timer = QTimer()
-    timer.setInterval(16)
-    timer.timeout.connect(step)
-    beat.start()
-    timer.start()
-    await done
-    timer.stop()
-    beat.stop()
-    return {**beat.summary(), "loaded": float(view.model.rowCount())}  # type: ignore[attr-defined]
+    lateness = await scroll_pages(view.grid.verticalScrollBar(), frames)  # type: ignore[attr-defined]
+    return {**lateness, "loaded": float(view.model.rowCount())}  # type: ignore[attr-defined]
 
 
 async def measure(empty: object, full: object, runs: int, frames: int) -> dict[str, object]:

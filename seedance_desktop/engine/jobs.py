@@ -20,6 +20,14 @@ SIMULATOR = "simulator"
 FAL = "fal"
 
 
+def variation_label(variation: int, variations: int, seed: int | None) -> str | None:
+    """ "#2 of 3 · seed 123" for one of several variations; None for a shot queued on its own."""
+    if variations <= 1:
+        return None
+    seed_text = f" · seed {seed}" if seed is not None else ""
+    return f"#{variation} of {variations}{seed_text}"
+
+
 class TransitionError(Exception):
     """A state change the state machine does not allow (a bug, or a stale action from the UI)."""
 
@@ -84,11 +92,7 @@ class Job:
 
     @property
     def variation_label(self) -> str | None:
-        """ "#2 of 3 · seed 123" for a variation; None for a job queued on its own."""
-        if self.variations <= 1:
-            return None
-        seed = f" · seed {self.seed}" if self.seed is not None else ""
-        return f"#{self.variation} of {self.variations}{seed}"
+        return variation_label(self.variation, self.variations, self.seed)
 
     @classmethod
     def from_row(cls, row: Any) -> Job:

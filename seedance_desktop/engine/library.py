@@ -23,6 +23,7 @@ from typing import Any
 from seedance_desktop.domain.endpoints import Mode
 from seedance_desktop.domain.shot import Shot, shot_from_json
 from seedance_desktop.engine.database import Database
+from seedance_desktop.engine.jobs import variation_label
 from seedance_desktop.media.names import MAX_NAME_BYTES, safe_file_stem
 
 
@@ -86,11 +87,7 @@ class LibraryEntry:
 
     @property
     def variation_label(self) -> str | None:
-        """ "#2 of 3 · seed 123" for a variation; None for a shot queued on its own."""
-        if self.variations <= 1:
-            return None
-        seed = f" · seed {self.seed}" if self.seed is not None else ""
-        return f"#{self.variation} of {self.variations}{seed}"
+        return variation_label(self.variation, self.variations, self.seed)
 
     @cached_property
     def input(self) -> dict[str, Any]:

@@ -71,14 +71,15 @@ class Fitted:
         return FitRecord(str(self.source), str(self.path), settings, self.summary())
 
 
-def describe_info(info: MediaInfo) -> str:
+def describe_info(info: MediaInfo, separator: str = ", ") -> str:
+    """ "1920×1080, 24.0 s, 0.6 MB MP4": what a file is, in a few words."""
     parts = []
     if info.width and info.height:
         parts.append(f"{info.width}×{info.height}")
     if info.duration_s is not None:
         parts.append(f"{info.duration_s:.1f} s")
     parts.append(f"{info.size_bytes / _MB:.1f} MB {info.format.upper()}")
-    return ", ".join(parts)
+    return separator.join(parts)
 
 
 def plan_for_file(

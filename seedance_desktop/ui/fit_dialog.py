@@ -46,6 +46,7 @@ from seedance_desktop.domain.fit import (
     plan_fit,
 )
 from seedance_desktop.domain.media_info import MediaInfo, MediaKind
+from seedance_desktop.media.fit import describe_info
 from seedance_desktop.media.names import display_name
 from seedance_desktop.ui.compose.binding import bind
 from seedance_desktop.ui.tasks import TaskRunner
@@ -54,16 +55,6 @@ _MB = 1024 * 1024
 PREVIEW_FRAMES = 60
 _SHADE = QColor(0, 0, 0, 150)
 _HANDLE = QColor("#f5c542")
-
-
-def _describe(info: MediaInfo) -> str:
-    parts = []
-    if info.width and info.height:
-        parts.append(f"{info.width}×{info.height}")
-    if info.duration_s is not None:
-        parts.append(f"{info.duration_s:.1f} s")
-    parts.append(f"{info.size_bytes / _MB:.1f} MB {info.format.upper()}")
-    return " · ".join(parts)
 
 
 def _qimage(rgb: np.ndarray) -> QImage:
@@ -207,7 +198,7 @@ class FitDialog(QDialog):
         layout = QVBoxLayout(self)
         heading = QLabel(f"<b>Fit {self.name} to fal's limits</b>")
         layout.addWidget(heading)
-        now = QLabel(f"Now: {_describe(self.info)}. The original is never changed.")
+        now = QLabel(f"Now: {describe_info(self.info, ' · ')}. The original is never changed.")
         now.setWordWrap(True)
         layout.addWidget(now)
         why = QLabel("<br>".join(_problems_of(model, target)))
