@@ -10,6 +10,8 @@ import numpy as np
 from media_factory import tone
 from PIL import Image
 
+from seedance_desktop.media.encode import encode_audio, flush_stream
+
 
 def make_heic(path: Path, width: int = 1200, height: int = 900) -> Path:
     """A HEIC photo, as an iPhone saves it."""
@@ -44,14 +46,9 @@ def make_sound(
                 data = planar.astype(np.float32)
             if not sample_format.endswith("p"):  # packed: interleaved in one row
                 data = np.ascontiguousarray(data.T.reshape(1, -1))
-            frame = av.AudioFrame.from_ndarray(data, format=sample_format, layout=layout)
-            frame.sample_rate = rate
-            frame.pts = start
-            frame.time_base = Fraction(1, rate)
-            for packet in stream.encode(frame):
-                out.mux(packet)
-        for packet in stream.encode():
-            out.mux(packet)
+            encode_audio(out, stream, data, sample_format=sample_format, layout=layout,
+                         rate=rate, pts=start)  # fmt: skip
+        flush_stream(out, stream)
     return path
 
 

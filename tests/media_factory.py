@@ -15,6 +15,8 @@ import av
 import numpy as np
 from PIL import Image
 
+from seedance_desktop.media.encode import encode_audio, flush_stream
+
 _PIL_FORMATS = {"png": "PNG", "jpeg": "JPEG", "webp": "WEBP", "gif": "GIF", "avif": "AVIF"}
 AUDIO_RATES = {"wav": 48000, "mp3": 44100}
 TONE_HZ = 330.0
@@ -122,14 +124,9 @@ def _encode_tone(
     for start in range(0, samples.size, chunk):
         piece = samples[start : start + chunk]  # the last piece is short: no padded tail
         data = (piece * 32767).astype(np.int16) if sample_format == "s16" else piece
-        frame = av.AudioFrame.from_ndarray(data[None, :], format=sample_format, layout="mono")
-        frame.sample_rate = rate
-        frame.pts = start
-        frame.time_base = Fraction(1, rate)
-        for packet in stream.encode(frame):
-            out.mux(packet)
-    for packet in stream.encode():
-        out.mux(packet)
+        encode_audio(out, stream, data[None, :], sample_format=sample_format, layout="mono",
+                     rate=rate, pts=start)  # fmt: skip
+    flush_stream(out, stream)
 
 
 def make_audio(path: PathArg, seconds: float = 2.0, fmt: str = "wav") -> Path:

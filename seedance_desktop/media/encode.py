@@ -25,6 +25,35 @@ _AAC_FRAME = 1024
 _LAYOUTS = {1: "mono", 2: "stereo"}
 
 
+def encode_audio(
+    container: av.container.OutputContainer,
+    stream: av.audio.stream.AudioStream,
+    samples: np.ndarray,
+    *,
+    sample_format: str,
+    layout: str,
+    rate: int,
+    pts: int,
+) -> None:
+    """Encode one block of samples (shaped as PyAV takes them for `sample_format`) starting at
+    sample `pts`, and write the packets it gives."""
+    frame = av.AudioFrame.from_ndarray(samples, format=sample_format, layout=layout)
+    frame.sample_rate = rate
+    frame.pts = pts
+    frame.time_base = Fraction(1, rate)
+    for packet in stream.encode(frame):
+        container.mux(packet)
+
+
+def flush_stream(
+    container: av.container.OutputContainer,
+    stream: av.audio.stream.AudioStream | av.video.stream.VideoStream,
+) -> None:
+    """Write what the encoder still holds (at the end of a stream)."""
+    for packet in stream.encode():
+        container.mux(packet)
+
+
 def _layout(channels: int) -> str:
     if channels not in _LAYOUTS:
         raise ValueError("audio must have 1 or 2 channels")
@@ -136,14 +165,9 @@ class Mp4Writer:
         layout = _layout(self.channels)
         for start in range(0, total, _AAC_FRAME):
             piece = np.ascontiguousarray(sound[:, start : start + _AAC_FRAME])
-            frame = av.AudioFrame.from_ndarray(piece, format="fltp", layout=layout)
-            frame.sample_rate = self.sample_rate
-            frame.pts = start
-            frame.time_base = Fraction(1, self.sample_rate)
-            for packet in self._audio_stream.encode(frame):
-                self._container.mux(packet)
-        for packet in self._audio_stream.encode():
-            self._container.mux(packet)
+            encode_audio(self._container, self._audio_stream, piece, sample_format="fltp",
+                         layout=layout, rate=self.sample_rate, pts=start)  # fmt: skip
+        flush_stream(self._container, self._audio_stream)
 
     def close(self) -> Path:
         """Finish the file and move it into place; on any failure the temp file is removed."""

@@ -8,13 +8,13 @@ are mixed down to stereo.
 from __future__ import annotations
 
 import threading
-from fractions import Fraction
 from pathlib import Path
 
 import av
 import numpy as np
 
 from seedance_desktop.domain.fit import FitPlan
+from seedance_desktop.media.encode import encode_audio, flush_stream
 from seedance_desktop.media.fit_errors import FitError, Progress, check_cancel
 
 _MP3_FRAME = 1152
@@ -110,11 +110,6 @@ def _encode(
                 piece = data[:, start * 2 : (start + chunk) * 2]
             else:
                 piece = np.ascontiguousarray(data[:, start : start + chunk])
-            frame = av.AudioFrame.from_ndarray(piece, format=sample_format, layout="stereo")
-            frame.sample_rate = rate
-            frame.pts = start
-            frame.time_base = Fraction(1, rate)
-            for packet in stream.encode(frame):
-                out.mux(packet)
-        for packet in stream.encode():
-            out.mux(packet)
+            encode_audio(out, stream, piece, sample_format=sample_format, layout="stereo",
+                         rate=rate, pts=start)  # fmt: skip
+        flush_stream(out, stream)
