@@ -19,7 +19,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from common import Entry, entry, main
+from common import Entry, alternate_medians, entry, main
 from qt_app import run_qt
 
 SEARCHES = ("fox", "heron lake", "neon alley", "golden hour", "glass jelly", "zebra")
@@ -86,16 +86,7 @@ async def scroll(view: object, frames: int) -> dict[str, float]:
 
 
 async def measure(empty: object, full: object, runs: int, frames: int) -> dict[str, object]:
-    (await show_view(empty))[1].close()  # type: ignore[attr-defined] # warm: imports, fonts
-    (await show_view(full))[1].close()  # type: ignore[attr-defined]
-    empty_times, full_times = [], []
-    for _ in range(runs):
-        seconds, view = await show_view(empty)
-        empty_times.append(seconds)
-        view.close()  # type: ignore[attr-defined]
-        seconds, view = await show_view(full)
-        full_times.append(seconds)
-        view.close()  # type: ignore[attr-defined]
+    empty_s, full_s = await alternate_medians(show_view, empty, full, runs)
     _, view = await show_view(full)
     pages = [await first_page(view) for _ in range(runs * 4)]
     searches = {text: statistics.median([await search(view, text) for _ in range(3)])
@@ -103,7 +94,7 @@ async def measure(empty: object, full: object, runs: int, frames: int) -> dict[s
     await search(view, "")
     scrolled = await scroll(view, frames)
     view.close()  # type: ignore[attr-defined]
-    return {"empty": statistics.median(empty_times), "full": statistics.median(full_times),
+    return {"empty": empty_s, "full": full_s,
             "page": statistics.median(pages), "searches": searches,
             "scroll": scrolled}  # fmt: skip
 

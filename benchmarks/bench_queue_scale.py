@@ -10,13 +10,12 @@ panel is the app's QueuePanel over a real (not started) Engine on that database.
 from __future__ import annotations
 
 import asyncio
-import statistics
 import tempfile
 import time
 from pathlib import Path
 
 from bench_library_scale import open_engine
-from common import Entry, entry, main
+from common import Entry, alternate_medians, entry, main
 from heartbeat import scroll_pages
 from qt_app import run_qt
 
@@ -43,21 +42,11 @@ async def first_page(engine: object) -> tuple[float, object]:
 
 
 async def measure(small: object, full: object, runs: int, frames: int) -> dict[str, object]:
-    for engine in (small, full):  # warm: imports, fonts, icons
-        (await first_page(engine))[1].close()  # type: ignore[attr-defined]
-    small_times, full_times = [], []
-    for _ in range(runs):
-        seconds, panel = await first_page(small)
-        small_times.append(seconds)
-        panel.close()  # type: ignore[attr-defined]
-        seconds, panel = await first_page(full)
-        full_times.append(seconds)
-        panel.close()  # type: ignore[attr-defined]
+    small_s, full_s = await alternate_medians(first_page, small, full, runs)
     _, panel = await first_page(full)
     scrolled = await scroll_pages(panel.table.verticalScrollBar(), frames)  # type: ignore[attr-defined]
     panel.close()  # type: ignore[attr-defined]
-    return {"small": statistics.median(small_times), "full": statistics.median(full_times),
-            "scroll": scrolled}  # fmt: skip
+    return {"small": small_s, "full": full_s, "scroll": scrolled}
 
 
 def run(quick: bool = False) -> list[Entry]:

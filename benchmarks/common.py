@@ -16,7 +16,7 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -60,6 +60,25 @@ def entry(
 
 def median_of(runs: int, measure: Callable[[], float]) -> float:
     return statistics.median(measure() for _ in range(runs))
+
+
+async def alternate_medians(
+    shown: Callable[[object], Awaitable[tuple[float, object]]],
+    baseline: object,
+    measured: object,
+    runs: int,
+) -> tuple[float, float]:
+    """Median seconds of `shown(baseline)` and of `shown(measured)`, taken in turn (a noisy
+    machine slows both alike), each after one warm-up; `shown` returns (seconds, widget)."""
+    for subject in (baseline, measured):  # warm: imports, fonts, icons
+        (await shown(subject))[1].close()  # type: ignore[attr-defined]
+    times: dict[int, list[float]] = {0: [], 1: []}
+    for _ in range(runs):
+        for index, subject in enumerate((baseline, measured)):
+            seconds, widget = await shown(subject)
+            times[index].append(seconds)
+            widget.close()  # type: ignore[attr-defined]
+    return statistics.median(times[0]), statistics.median(times[1])
 
 
 def percentile(samples: Sequence[float], q: float) -> float:
